@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per box of ARCHITECTURE.md: files -> kernels -> engine -> generation -> front doors.
+let package = Package(
+    name: "LambdaLLM",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lambda-llm", targets: ["LambdaLLMCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Hot dot products with per-function ISA attributes; runtime dispatch lives here.
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
+        ),
+        .target(name: "Kernels", dependencies: ["CKernels"]),
+        .target(name: "ModelFiles", dependencies: ["Kernels"]),
+        .target(name: "Tokenizer", dependencies: ["ModelFiles"]),
+        .target(name: "Engine", dependencies: ["ModelFiles", "Kernels"]),
+        .target(name: "Generation", dependencies: ["Engine", "Tokenizer", "ModelFiles"]),
+        .executableTarget(
+            name: "LambdaLLMCLI",
+            dependencies: [
+                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Shared test helpers: locating cached assets, building tiny GGUF files.
+        .target(name: "TestSupport", dependencies: ["ModelFiles", "Kernels"], path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "TestSupport"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ModelFiles", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Kernels", "TestSupport"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "TestSupport"]),
+    ]
+)
