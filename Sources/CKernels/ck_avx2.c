@@ -1,0 +1,432 @@
+// AVX2 + FMA + F16C kernels. Every function carries the target attribute, so this file
+// compiles for the baseline CPU and runs only after ck_cpu_isa() says it may.
+#include "ck_internal.h"
+#include <math.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 static inline float ck_hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2 static inline int ck_hsum256_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
+
+// u8 x s8 products summed in fours into int32 lanes.
+AVX2 static inline __m256i ck_dot_u8s8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// 16 bytes of nibbles -> 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
+AVX2 static inline __m256i ck_unpack_nibbles(const uint8_t *qs) {
+    const __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// ---- Activation quantization ----
+
+// 32 floats -> 32 int8 (round to nearest even) with scale 1/id; returns the sum of the int8s.
+AVX2 static inline int ck_quantize32(const float *x, float id, int8_t *out, int *half_sums) {
+    const __m256 mul = _mm256_set1_ps(id);
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x), mul));
+    __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8), mul));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 16), mul));
+    __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 24), mul));
+    const int s01 = ck_hsum256_epi32(_mm256_add_epi32(i0, i1));
+    const int s23 = ck_hsum256_epi32(_mm256_add_epi32(i2, i3));
+    if (half_sums) { half_sums[0] = s01; half_sums[1] = s23; }
+    // packs work per 128-bit lane; the final permute restores element order.
+    const __m256i p01 = _mm256_packs_epi32(i0, i1), p23 = _mm256_packs_epi32(i2, i3);
+    const __m256i p = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(p01, p23),
+                                                  _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)out, p);
+    return s01 + s23;
+}
+
+AVX2 static inline float ck_absmax(const float *x, size_t n) {
+    const __m256 signbit = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (size_t j = 0; j < n; j += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(signbit, _mm256_loadu_ps(x + j)));
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2 void ck_avx2_quantize_act(uint32_t type, const float *x, void *dst, size_t cols) {
+    if (type == CK_TYPE_Q4_0 || type == CK_TYPE_Q4_1 || type == CK_TYPE_Q8_0) {
+        ck_act_q8 *y = dst;
+        for (size_t i = 0; i < cols / CK_QK; i++, x += CK_QK) {
+            const float d = ck_absmax(x, CK_QK) / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+            const int sum = ck_quantize32(x, id, y[i].qs, 0);
+            y[i].d = d;
+            y[i].s = d * (float)sum;
+        }
+    } else if (type == CK_TYPE_Q4_K || type == CK_TYPE_Q6_K) {
+        ck_act_q8k *y = dst;
+        for (size_t i = 0; i < cols / CK_QKK; i++, x += CK_QKK) {
+            const float d = ck_absmax(x, CK_QKK) / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+            for (int j = 0; j < 8; j++) {
+                int hs[2];
+                ck_quantize32(x + 32 * j, id, y[i].qs + 32 * j, hs);
+                y[i].bsums[2 * j] = (int16_t)hs[0];
+                y[i].bsums[2 * j + 1] = (int16_t)hs[1];
+            }
+            y[i].d = d;
+        }
+    }
+}
+
+// ---- Float weights ----
+
+AVX2 static inline float ck_a_dot_f32(const void *w, const void *a, size_t n) {
+    const float *x = w, *y = a;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+AVX2 static inline float ck_a_dot_f16(const void *w, const void *a, size_t n) {
+    const uint16_t *x = w;
+    const float *y = a;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 16))), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 24))), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8)
+        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), a0);
+    float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s += ck_half(x[i]) * y[i];
+    return s;
+}
+
+AVX2 static inline __m256 ck_bf16x8(const uint16_t *p) {
+    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
+    const uint16_t *x = w;
+    const float *y = a;
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        a0 = _mm256_fmadd_ps(ck_bf16x8(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(ck_bf16x8(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(ck_bf16x8(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(ck_bf16x8(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(ck_bf16x8(x + i), _mm256_loadu_ps(y + i), a0);
+    float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s += ck_bf16_to_fp32(x[i]) * y[i];
+    return s;
+}
+
+// ---- 32-blocks: Q4_0, Q4_1, Q8_0 ----
+// Two blocks per iteration with separate accumulators to hide FMA latency.
+
+// Block scales without scalar round trips: the weight block's fp16 d (and m) and the
+// activation block's adjacent (d, s) floats are combined in one 128-bit multiply;
+// lane 0 scales the integer dot, lane 1 accumulates the offset term.
+AVX2 static inline __m128 ck_scales_q4_0(const ck_block_q4_0 *x, const ck_act_q8 *y) {
+    const __m128 d = _mm_cvtph_ps(_mm_set1_epi16((short)x->d));
+    return _mm_mul_ps(d, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));  // [dw*dy, dw*s]
+}
+
+AVX2 static inline __m128 ck_scales_q4_1(const ck_block_q4_1 *x, const ck_act_q8 *y) {
+    int32_t dm;
+    memcpy(&dm, &x->d, 4);
+    const __m128 wdm = _mm_cvtph_ps(_mm_cvtsi32_si128(dm));  // [dw, mw]
+    return _mm_mul_ps(wdm, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));  // [dw*dy, mw*s]
+}
+
+#define CK_Q4_STEP(SCALES, i, acc, off)                                                          \
+    do {                                                                                         \
+        const __m128 sc = SCALES(x + (i), y + (i));                                              \
+        const __m256i p = ck_dot_u8s8(ck_unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs)); \
+        acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(sc), _mm256_cvtepi32_ps(p), acc);           \
+        off = _mm_add_ps(off, sc);                                                               \
+    } while (0)
+
+// Q4_0 weights are d*(q-8): the offset lane carries dw*s, taken 8 times at the end.
+AVX2 static inline float ck_a_dot_q4_0(const void *w, const void *a, size_t n) {
+    const ck_block_q4_0 *x = w;
+    const ck_act_q8 *y = a;
+    const size_t nb = n / CK_QK;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    __m128 off0 = _mm_setzero_ps(), off1 = off0;
+    size_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        CK_Q4_STEP(ck_scales_q4_0, i, acc0, off0);
+        CK_Q4_STEP(ck_scales_q4_0, i + 1, acc1, off1);
+    }
+    if (i < nb) CK_Q4_STEP(ck_scales_q4_0, i, acc0, off0);
+    const __m128 off = _mm_add_ps(off0, off1);
+    return ck_hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * _mm_cvtss_f32(_mm_movehdup_ps(off));
+}
+
+// Q4_1 weights are d*q + m: the offset lane carries mw*s.
+AVX2 static inline float ck_a_dot_q4_1(const void *w, const void *a, size_t n) {
+    const ck_block_q4_1 *x = w;
+    const ck_act_q8 *y = a;
+    const size_t nb = n / CK_QK;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    __m128 off0 = _mm_setzero_ps(), off1 = off0;
+    size_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        CK_Q4_STEP(ck_scales_q4_1, i, acc0, off0);
+        CK_Q4_STEP(ck_scales_q4_1, i + 1, acc1, off1);
+    }
+    if (i < nb) CK_Q4_STEP(ck_scales_q4_1, i, acc0, off0);
+    const __m128 off = _mm_add_ps(off0, off1);
+    return ck_hsum256(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(off));
+}
+
+// s8 x s8 through the u8 x s8 instruction: |w| times y carrying w's sign.
+AVX2 static inline __m256i ck_dot_s8s8(__m256i w, __m256i y) {
+    return ck_dot_u8s8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
+}
+
+AVX2 static inline float ck_a_dot_q8_0(const void *w, const void *a, size_t n) {
+    const ck_block_q8_0 *x = w;
+    const ck_act_q8 *y = a;
+    const size_t nb = n / CK_QK;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    size_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        const __m256i p0 = ck_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        const __m256i p1 = ck_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i + 1].d) * y[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; i < nb; i++) {
+        const __m256i p0 = ck_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
+    }
+    return ck_hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+// ---- K-quants ----
+
+AVX2 static inline float ck_a_dot_q4_K(const void *w, const void *a, size_t n) {
+    const ck_block_q4_K *x = w;
+    const ck_act_q8k *y = a;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps();
+    float offset = 0.0f;
+    for (size_t i = 0; i < n / CK_QKK; i++) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD + 64, _MM_HINT_T0);
+        uint8_t sc[8], mn[8];
+        for (int j = 0; j < 8; j++) ck_q4k_scale_min(j, x[i].scales, &sc[j], &mn[j]);
+        // Sums of activations per 32, against the mins.
+        const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)y[i].bsums),
+                                          _mm_loadu_si128((const __m128i *)(y[i].bsums + 8)));
+        const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)mn));
+        __m128i msum = _mm_madd_epi16(bs, mins);
+        msum = _mm_add_epi32(msum, _mm_shuffle_epi32(msum, _MM_SHUFFLE(1, 0, 3, 2)));
+        msum = _mm_add_epi32(msum, _mm_shuffle_epi32(msum, _MM_SHUFFLE(2, 3, 0, 1)));
+        __m256i isum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(x[i].qs + 32 * c));
+            const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * c)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y[i].qs + 64 * c + 32)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(isum), acc);
+        offset += ck_half(x[i].dmin) * y[i].d * (float)_mm_cvtsi128_si32(msum);
+    }
+    return ck_hsum256(acc) - offset;
+}
+
+AVX2 static inline float ck_a_dot_q6_K(const void *w, const void *a, size_t n) {
+    const ck_block_q6_K *x = w;
+    const ck_act_q8k *y = a;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t i = 0; i < n / CK_QKK; i++) {
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD + 64, _MM_HINT_T0);
+        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD + 128, _MM_HINT_T0);
+        const int8_t *sc = x[i].scales;
+        // The stored quants are q+32: subtract 32 * sum(scale_g * sum of activations in g).
+        const __m256i scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
+        __m256i isum = _mm256_slli_epi32(
+            _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y[i].bsums), scales16), 5);
+        isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
+        for (int h = 0; h < 2; h++) {
+            const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * h));
+            const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(x[i].ql + 64 * h + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(x[i].qh + 32 * h));
+            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                               _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4));
+            const __m256i q2 = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                               _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0C)), 2));
+            const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                               _mm256_and_si256(qh, _mm256_set1_epi8(0x30)));
+            const __m256i q4 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                               _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8((char)0xC0)), 2));
+            const int8_t *p = y[i].qs + 128 * h;
+            const int8_t *s = sc + 8 * h;
+            const __m256i p1 = _mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *)p));
+            const __m256i p2 = _mm256_maddubs_epi16(q2, _mm256_loadu_si256((const __m256i *)(p + 32)));
+            const __m256i p3 = _mm256_maddubs_epi16(q3, _mm256_loadu_si256((const __m256i *)(p + 64)));
+            const __m256i p4 = _mm256_maddubs_epi16(q4, _mm256_loadu_si256((const __m256i *)(p + 96)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p1, _mm256_set_m128i(_mm_set1_epi16(s[1]), _mm_set1_epi16(s[0]))));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p2, _mm256_set_m128i(_mm_set1_epi16(s[3]), _mm_set1_epi16(s[2]))));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p3, _mm256_set_m128i(_mm_set1_epi16(s[5]), _mm_set1_epi16(s[4]))));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p4, _mm256_set_m128i(_mm_set1_epi16(s[7]), _mm_set1_epi16(s[6]))));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return ck_hsum256(acc);
+}
+
+CK_DEFINE_ROWS(ck_a_rows_f32, AVX2, ck_a_dot_f32)
+CK_DEFINE_ROWS(ck_a_rows_f16, AVX2, ck_a_dot_f16)
+CK_DEFINE_ROWS(ck_a_rows_bf16, AVX2, ck_a_dot_bf16)
+CK_DEFINE_ROWS(ck_a_rows_q4_0, AVX2, ck_a_dot_q4_0)
+CK_DEFINE_ROWS(ck_a_rows_q4_1, AVX2, ck_a_dot_q4_1)
+CK_DEFINE_ROWS(ck_a_rows_q8_0, AVX2, ck_a_dot_q8_0)
+CK_DEFINE_ROWS(ck_a_rows_q4_K, AVX2, ck_a_dot_q4_K)
+CK_DEFINE_ROWS(ck_a_rows_q6_K, AVX2, ck_a_dot_q6_K)
+
+ck_rows_fn ck_avx2_rows(uint32_t type) {
+    switch (type) {
+    case CK_TYPE_F32: return ck_a_rows_f32;
+    case CK_TYPE_F16: return ck_a_rows_f16;
+    case CK_TYPE_BF16: return ck_a_rows_bf16;
+    case CK_TYPE_Q4_0: return ck_a_rows_q4_0;
+    case CK_TYPE_Q4_1: return ck_a_rows_q4_1;
+    case CK_TYPE_Q8_0: return ck_a_rows_q8_0;
+    case CK_TYPE_Q4_K: return ck_a_rows_q4_K;
+    case CK_TYPE_Q6_K: return ck_a_rows_q6_K;
+    default: return 0;
+    }
+}
+
+// ---- Vector helpers ----
+
+// exp(x) by 2^n * e^r with |r| <= ln2/2 and a degree-6 polynomial: ~2 ulp over the
+// clamped range; below -87 it returns ~1e-38 rather than 0, harmless for softmax/silu.
+AVX2 static inline __m256 ck_exp256(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+AVX2 float ck_avx2_dot(const float *a, const float *b, size_t n) { return ck_a_dot_f32(a, b, n); }
+
+AVX2 void ck_avx2_axpy(float a, const float *x, float *y, size_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+AVX2 void ck_avx2_scale(float *x, float s, size_t n) {
+    const __m256 vs = _mm256_set1_ps(s);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(vs, _mm256_loadu_ps(x + i)));
+    for (; i < n; i++) x[i] *= s;
+}
+
+AVX2 void ck_avx2_add(const float *x, float *y, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += x[i];
+}
+
+AVX2 void ck_avx2_rmsnorm(const float *x, const float *w, float *out, size_t n, float eps) {
+    const float r = 1.0f / sqrtf(ck_a_dot_f32(x, x, n) / (float)n + eps);
+    const __m256 vr = _mm256_set1_ps(r);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vr), _mm256_loadu_ps(w + i)));
+    for (; i < n; i++) out[i] = x[i] * r * w[i];
+}
+
+AVX2 void ck_avx2_softmax(float *x, size_t n) {
+    if (n == 0) return;
+    float max = x[0];
+    size_t i = 0;
+    if (n >= 8) {
+        __m256 m = _mm256_loadu_ps(x);
+        for (i = 8; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+        __m128 s = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_max_ss(s, _mm_movehdup_ps(s));
+        max = _mm_cvtss_f32(s);
+    }
+    for (; i < n; i++) max = fmaxf(max, x[i]);
+    const __m256 vmax = _mm256_set1_ps(max);
+    __m256 vsum = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= n; i += 8) {
+        const __m256 e = ck_exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmax));
+        _mm256_storeu_ps(x + i, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    float sum = ck_hsum256(vsum);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    ck_avx2_scale(x, 1.0f / sum, n);
+}
+
+AVX2 void ck_avx2_silu_mul(float *gate, const float *up, size_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(gate + i);
+        const __m256 e = ck_exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
+        _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), _mm256_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
+#endif

@@ -1,0 +1,125 @@
+import Foundation
+import Kernels
+
+extension InferenceSession {
+    enum LogitRows { case none, last, all }
+
+    /// The Llama forward pass for `count` tokens starting at `tokens[from]`,
+    /// llama2.c-style: one step per block, top to bottom.
+    func forward(_ tokens: [Int32], from: Int, count n: Int, logitsRows: LogitRows) {
+        let model = self.model
+        let c = model.configuration
+        let dim = c.embeddingLength, kvDim = c.kvDimension, ffn = c.feedForwardLength
+        let headDim = c.headDimension, heads = c.headCount
+        let group = c.headCount / c.kvHeadCount
+        let eps = c.rmsNormEpsilon
+        let start = position
+
+        // 1. Token embeddings.
+        let embedding = model.tokenEmbedding
+        let rowBytes = embedding.type.byteCount(elements: dim)!
+        for t in 0..<n {
+            let row = embedding.base + Int(tokens[from + t]) * rowBytes
+            Dequantize.row(embedding.type, row, x + t * dim, count: dim)
+        }
+
+        for (l, layer) in model.layers.enumerated() {
+            // 2. Attention: norm, projections, RoPE, cache.
+            layer.attentionNorm.withUnsafeBufferPointer { w in
+                for t in 0..<n {
+                    VectorOps.rmsNorm(x + t * dim, w.baseAddress!, xb + t * dim, count: dim, epsilon: eps)
+                }
+            }
+            project(layer.query, xb, n, q)
+            project(layer.key, xb, n, k)
+            project(layer.value, xb, n, v)
+            for t in 0..<n {
+                let pos = start + t
+                for h in 0..<heads { rope.apply(q + t * dim + h * headDim, position: pos) }
+                for h in 0..<c.kvHeadCount { rope.apply(k + t * kvDim + h * headDim, position: pos) }
+                cache.key(layer: l, position: pos).update(from: k + t * kvDim, count: kvDim)
+                cache.value(layer: l, position: pos).update(from: v + t * kvDim, count: kvDim)
+            }
+
+            // 3. Causal grouped-query attention, heads in parallel.
+            let scale = 1 / Float(headDim).squareRoot()
+            let cache = self.cache, q = self.q, scores = self.scores, attention = self.attention
+            let capacity = contextLength
+            pool.parallelFor(heads) { h in
+                let kvOffset = (h / group) * headDim
+                let s = scores + h * capacity
+                for t in 0..<n {
+                    let pos = start + t
+                    let qh = q + t * dim + h * headDim
+                    for j in 0...pos {
+                        s[j] = VectorOps.dot(qh, cache.key(layer: l, position: j) + kvOffset, count: headDim) * scale
+                    }
+                    VectorOps.softmax(s, count: pos + 1)
+                    let out = attention + t * dim + h * headDim
+                    out.update(repeating: 0, count: headDim)
+                    for j in 0...pos {
+                        VectorOps.axpy(s[j], cache.value(layer: l, position: j) + kvOffset, out, count: headDim)
+                    }
+                }
+            }
+            project(layer.attentionOutput, attention, n, xb)
+            VectorOps.add(xb, into: x, count: n * dim)
+
+            // 4. SwiGLU feed-forward.
+            layer.feedForwardNorm.withUnsafeBufferPointer { w in
+                for t in 0..<n {
+                    VectorOps.rmsNorm(x + t * dim, w.baseAddress!, xb + t * dim, count: dim, epsilon: eps)
+                }
+            }
+            project(layer.gate, xb, n, hidden)
+            project(layer.up, xb, n, hidden2)
+            VectorOps.siluMul(hidden, hidden2, count: n * ffn)
+            project(layer.down, hidden, n, xb)
+            VectorOps.add(xb, into: x, count: n * dim)
+        }
+        position = start + n
+
+        // 5. Final norm and output head, only for the rows asked for.
+        switch logitsRows {
+        case .none:
+            return
+        case .last:
+            model.outputNorm.withUnsafeBufferPointer { w in
+                VectorOps.rmsNorm(x + (n - 1) * dim, w.baseAddress!, xb, count: dim, epsilon: eps)
+            }
+            matmul.matvec(model.output, xb, logits)
+        case .all:
+            model.outputNorm.withUnsafeBufferPointer { w in
+                for t in 0..<n {
+                    VectorOps.rmsNorm(x + t * dim, w.baseAddress!, xb + t * dim, count: dim, epsilon: eps)
+                }
+            }
+            project(model.output, xb, n, logits)
+        }
+    }
+
+    private static let exact = ProcessInfo.processInfo.environment["LAMBDA_LLM_EXACT"] == "1"
+
+    @inline(__always)
+    private func project(_ w: WeightMatrix, _ input: UnsafeMutablePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
+        if Self.exact {
+            let row = UnsafeMutablePointer<Float>.allocate(capacity: w.cols)
+            defer { row.deallocate() }
+            for r in 0..<w.rows {
+                Dequantize.row(w.type, w.row(r), row, count: w.cols)
+                for t in 0..<n {
+                    var acc: Double = 0
+                    let xi = input + t * w.cols
+                    for c in 0..<w.cols { acc += Double(row[c]) * Double(xi[c]) }
+                    output[t * w.rows + r] = Float(acc)
+                }
+            }
+            return
+        }
+        if n == 1 {
+            matmul.matvec(w, input, output)
+        } else {
+            matmul.matmul(w, input, count: n, output)
+        }
+    }
+}

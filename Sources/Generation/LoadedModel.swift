@@ -1,0 +1,60 @@
+import Engine
+import Foundation
+import Kernels
+import ModelFiles
+import Tokenizer
+
+/// A GGUF model ready to generate: weights bound, tokenizer and chat template
+/// read from the same file. Every front door (CLI, server, Lambda) loads
+/// models through this one type.
+public final class LoadedModel: @unchecked Sendable {
+    public let path: String
+    public let file: GGUFFile
+    public let model: LlamaModel
+    public let tokenizer: any Tokenizer
+    /// nil when the file has no template we recognise: prompts go in raw.
+    public let chatTemplate: ChatTemplate?
+    public let pool: ThreadPool
+    /// Wall time from open to ready, in seconds.
+    public let loadSeconds: Double
+
+    public init(path: String, threads: Int) throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        self.path = path
+        self.file = try GGUFFile(path: path)
+        self.model = try LlamaModel(file: file)
+        self.tokenizer = try TokenizerLoader.load(from: file)
+        self.chatTemplate = ChatTemplate.detect(fromTemplate: file.metadata.string("tokenizer.chat_template"))
+        self.pool = ThreadPool(threads: max(1, threads))
+        let (s, atto) = (clock.now - started).components
+        self.loadSeconds = Double(s) + Double(atto) * 1e-18
+    }
+
+    /// A fresh session and generator with its own KV cache of `context` tokens
+    /// (nil: the smaller of the model's trained context and 4096).
+    public func makeGenerator(context: Int? = nil) throws -> Generator {
+        let length = context ?? min(model.configuration.contextLength, 4096)
+        let session = try InferenceSession(model: model, contextLength: length, pool: pool)
+        return Generator(session: session, tokenizer: tokenizer)
+    }
+
+    /// Tokens of a raw prompt: BOS as the model asks, special tokens written in
+    /// the text recognised (as llama.cpp does).
+    public func tokens(forPrompt text: String) -> [Int32] {
+        tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+    }
+
+    /// Tokens of a conversation rendered with the model's chat template, ending
+    /// with the assistant's turn opened. Falls back to plain "role: content"
+    /// lines when the model has no template we know.
+    public func tokens(forChat messages: [ChatMessage]) -> [Int32] {
+        let text: String
+        if let chatTemplate {
+            text = chatTemplate.render(messages, addGenerationPrompt: true, bosText: nil)
+        } else {
+            text = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n") + "\nassistant:"
+        }
+        return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+    }
+}

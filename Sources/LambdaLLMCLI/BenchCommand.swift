@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Kernels
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure load time, time to first token, prefill and decode speed, and peak memory."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt length in tokens (real English text).")
+    var promptTokens: Int = 128
+    @Option(name: .customLong("gen-tokens"), help: "Tokens to generate (greedy, end-of-generation ignored).")
+    var genTokens: Int = 128
+    @Option(help: "Timed runs after one warm-up; the median is reported.")
+    var repetitions: Int = 3
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if promptTokens < 1 { throw ValidationError("--prompt-tokens must be at least 1") }
+        if genTokens < 1 { throw ValidationError("--gen-tokens must be at least 1") }
+        if !(1...100).contains(repetitions) { throw ValidationError("--repetitions must be between 1 and 100") }
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let context = modelOptions.context ?? min(loaded.model.configuration.contextLength, promptTokens + genTokens + 8)
+        guard promptTokens + genTokens <= context else {
+            throw ValidationError("--prompt-tokens + --gen-tokens (\(promptTokens + genTokens)) exceed the context \(context)")
+        }
+        let generator = try loaded.makeGenerator(context: context)
+        let prompt = BenchPrompt.tokens(count: promptTokens, tokenizer: loaded.tokenizer)
+        var runs: [GenerationTimings] = []
+        for i in 0...repetitions {
+            generator.reset()
+            let request = GenerationRequest(
+                promptTokens: prompt, maxTokens: genTokens,
+                sampling: SamplingParameters(temperature: 0), ignoreEndOfGeneration: true
+            )
+            let result = try generator.generate(request)
+            if i > 0 { runs.append(result.timings) }  // run 0 warms caches and page-ins
+        }
+        let report = BenchReport(
+            model: loaded.path, threads: loaded.pool.threadCount, isa: KernelISA.active.rawValue,
+            promptTokens: promptTokens, genTokens: genTokens, loadSeconds: loaded.loadSeconds,
+            runs: runs, peakRSSBytes: ProcessMemory.peakResidentBytes()
+        )
+        print(json ? report.json() : report.table())
+    }
+}
+
+struct BenchReport: Encodable {
+    var model: String
+    var threads: Int
+    var isa: String
+    var promptTokens: Int
+    var genTokens: Int
+    var loadSeconds: Double
+    var timeToFirstTokenSeconds: Double
+    var prefillTokensPerSecond: Double
+    var decodeTokensPerSecond: Double
+    var totalSeconds: Double
+    var decodeTokensPerSecondSpread: [Double]
+    var peakRSSBytes: Int
+
+    init(model: String, threads: Int, isa: String, promptTokens: Int, genTokens: Int,
+         loadSeconds: Double, runs: [GenerationTimings], peakRSSBytes: Int) {
+        func median(_ values: [Double]) -> Double {
+            let s = values.sorted()
+            return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+        }
+        self.model = model
+        self.threads = threads
+        self.isa = isa
+        self.promptTokens = promptTokens
+        self.genTokens = genTokens
+        self.loadSeconds = loadSeconds
+        timeToFirstTokenSeconds = median(runs.map(\.timeToFirstTokenSeconds))
+        prefillTokensPerSecond = median(runs.map(\.prefillTokensPerSecond))
+        decodeTokensPerSecond = median(runs.map(\.decodeTokensPerSecond))
+        totalSeconds = median(runs.map(\.totalSeconds))
+        let decode = runs.map(\.decodeTokensPerSecond)
+        decodeTokensPerSecondSpread = [decode.min() ?? 0, decode.max() ?? 0]
+        self.peakRSSBytes = peakRSSBytes
+    }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    func table() -> String {
+        [
+            "model             \(model)",
+            "threads           \(threads) (\(isa))",
+            String(format: "load              %.3f s", loadSeconds),
+            String(format: "time to 1st token %.3f s (prompt %d tokens)", timeToFirstTokenSeconds, promptTokens),
+            String(format: "prefill           %.1f tokens/s", prefillTokensPerSecond),
+            String(format: "decode            %.1f tokens/s (min %.1f, max %.1f; %d tokens)",
+                   decodeTokensPerSecond, decodeTokensPerSecondSpread[0], decodeTokensPerSecondSpread[1], genTokens),
+            String(format: "request total     %.3f s", totalSeconds),
+            "peak RSS          \(ByteFormat.describe(peakRSSBytes))",
+        ].joined(separator: "\n")
+    }
+}
+
+enum ProcessMemory {
+    /// This process's maximum resident set size so far.
+    static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Int(usage.ru_maxrss) * 1024  // Linux reports KiB
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)
+        #endif
+    }
+}
