@@ -55,6 +55,58 @@ void ck_dot_rows(int isa, uint32_t type, const void *w, size_t row_bytes, size_t
     if (fn) fn(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
 }
 
+int ck_self_check(int isa) {
+    enum { COLS = 512, ROWS = 3 };
+    static const uint32_t types[] = {CK_TYPE_F32, CK_TYPE_F16, CK_TYPE_BF16, CK_TYPE_Q4_0,
+                                     CK_TYPE_Q4_1, CK_TYPE_Q8_0, CK_TYPE_Q4_K, CK_TYPE_Q6_K};
+    float x[COLS], src[COLS], ours[ROWS], ref[ROWS];
+    _Alignas(64) uint8_t w[ROWS * COLS * 4];
+    _Alignas(64) uint8_t act[COLS * 2];
+    uint32_t state = 12345;
+    for (size_t i = 0; i < COLS; i++) {
+        state = state * 1664525u + 1013904223u;
+        x[i] = (float)(state >> 8) / 16777216.0f - 0.5f;
+    }
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        const uint32_t type = types[t];
+        size_t row_bytes = 0;
+        for (size_t r = 0; r < ROWS; r++) {
+            for (size_t i = 0; i < COLS; i++) {
+                state = state * 1664525u + 1013904223u;
+                src[i] = ((float)(state >> 8) / 16777216.0f - 0.5f) * 0.1f;
+            }
+            switch (type) {
+            case CK_TYPE_F32: row_bytes = COLS * 4; break;
+            case CK_TYPE_F16: case CK_TYPE_BF16: row_bytes = COLS * 2; break;
+            case CK_TYPE_Q4_0: row_bytes = COLS / CK_QK * sizeof(ck_block_q4_0); break;
+            case CK_TYPE_Q4_1: row_bytes = COLS / CK_QK * sizeof(ck_block_q4_1); break;
+            case CK_TYPE_Q8_0: row_bytes = COLS / CK_QK * sizeof(ck_block_q8_0); break;
+            case CK_TYPE_Q4_K: row_bytes = COLS / CK_QKK * sizeof(ck_block_q4_K); break;
+            default: row_bytes = COLS / CK_QKK * sizeof(ck_block_q6_K); break;
+            }
+            ck_quantize_row(type, src, w + r * row_bytes, COLS);
+        }
+        const size_t act_bytes = ck_act_bytes(type, COLS);
+        const void *a = x;
+        if (act_bytes) {
+            ck_quantize_act(CK_ISA_GENERIC, type, x, act, COLS);
+            a = act;
+        }
+        ck_dot_rows(CK_ISA_GENERIC, type, w, row_bytes, ROWS, COLS, a, 0, 1, ref, ROWS);
+        if (act_bytes) ck_quantize_act(isa, type, x, act, COLS);
+        ck_dot_rows(isa, type, w, row_bytes, ROWS, COLS, a, 0, 1, ours, ROWS);
+        for (size_t r = 0; r < ROWS; r++)
+            if (!(fabsf(ours[r] - ref[r]) <= 1e-4f * (fabsf(ref[r]) + 1.0f))) return 0;
+    }
+    float v[COLS], u[COLS];
+    for (size_t i = 0; i < COLS; i++) { v[i] = x[i]; u[i] = x[i]; }
+    ck_vec_softmax(isa, v, COLS);
+    ck_generic_softmax(u, COLS);
+    for (size_t i = 0; i < COLS; i++)
+        if (!(fabsf(v[i] - u[i]) <= 1e-5f * u[i] + 1e-9f)) return 0;
+    return 1;
+}
+
 // ---- Vector helpers ----
 
 float ck_vec_dot(int isa, const float *a, const float *b, size_t n) {

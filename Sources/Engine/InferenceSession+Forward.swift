@@ -87,7 +87,7 @@ extension InferenceSession {
             model.outputNorm.withUnsafeBufferPointer { w in
                 VectorOps.rmsNorm(x + (n - 1) * dim, w.baseAddress!, xb, count: dim, epsilon: eps)
             }
-            matmul.matvec(model.output, xb, logits)
+            project(model.output, xb, 1, logits)
         case .all:
             model.outputNorm.withUnsafeBufferPointer { w in
                 for t in 0..<n {
@@ -98,27 +98,14 @@ extension InferenceSession {
         }
     }
 
-    private static let exact = ProcessInfo.processInfo.environment["LAMBDA_LLM_EXACT"] == "1"
-
     @inline(__always)
     private func project(_ w: WeightMatrix, _ input: UnsafeMutablePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
-        if Self.exact {
-            let row = UnsafeMutablePointer<Float>.allocate(capacity: w.cols)
-            defer { row.deallocate() }
-            for r in 0..<w.rows {
-                Dequantize.row(w.type, w.row(r), row, count: w.cols)
-                for t in 0..<n {
-                    var acc: Double = 0
-                    let xi = input + t * w.cols
-                    for c in 0..<w.cols { acc += Double(row[c]) * Double(xi[c]) }
-                    output[t * w.rows + r] = Float(acc)
-                }
-            }
-            return
-        }
-        if n == 1 {
+        switch precision {
+        case .floatActivations:
+            matmul.matmulFloatActivations(w, input, count: n, output)
+        case .quantizedActivations where n == 1:
             matmul.matvec(w, input, output)
-        } else {
+        case .quantizedActivations:
             matmul.matmul(w, input, count: n, output)
         }
     }

@@ -10,6 +10,17 @@ public final class InferenceSession: @unchecked Sendable {
     /// Tokens evaluated so far (the next token's position).
     public internal(set) var position: Int = 0
     public let cache: KVCache
+    public let precision: Precision
+
+    /// How activations meet quantized weights.
+    public enum Precision: String, Sendable, CaseIterable {
+        /// 8-bit activation blocks and integer dot products, as ggml does: fast,
+        /// ~4e-3 relative error per product.
+        case quantizedActivations = "fast"
+        /// F32 activations against dequantized weights: exact to float rounding,
+        /// several times slower. For reference checks and accuracy baselines.
+        case floatActivations = "exact"
+    }
 
     let pool: ThreadPool
     let matmul: MatMul
@@ -29,7 +40,10 @@ public final class InferenceSession: @unchecked Sendable {
     let logits: UnsafeMutablePointer<Float>
     let rope: RotaryTable
 
-    public init(model: LlamaModel, contextLength: Int, pool: ThreadPool, batchCapacity: Int = 64) throws(EngineError) {
+    public init(
+        model: LlamaModel, contextLength: Int, pool: ThreadPool, batchCapacity: Int = 64,
+        precision: Precision = .quantizedActivations
+    ) throws(EngineError) {
         let c = model.configuration
         guard contextLength >= 1 else {
             throw .invalidConfiguration(key: "context", reason: "context length must be at least 1")
@@ -38,6 +52,7 @@ public final class InferenceSession: @unchecked Sendable {
             throw .invalidConfiguration(key: "context", reason: "\(contextLength) exceeds the model's trained context \(c.contextLength)")
         }
         self.model = model
+        self.precision = precision
         self.contextLength = contextLength
         self.pool = pool
         self.matmul = MatMul(pool: pool)

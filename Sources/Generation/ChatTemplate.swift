@@ -50,7 +50,11 @@ public struct ChatTemplate: Sendable, Equatable {
             return ChatTemplate(family: jinja.contains("Cutting Knowledge Date") ? .llama31 : .llama3)
         }
         if jinja.contains("[INST]") {
-            return ChatTemplate(family: jinja.contains("<<SYS>>") ? .llama2 : .mistral)
+            if jinja.contains("<<SYS>>") { return ChatTemplate(family: .llama2) }
+            // Later Mistral formats (v0.3 tools, v7 system prompts) space and place
+            // turns differently; better the raw prompt than a subtly wrong one.
+            let laterMistral = ["[AVAILABLE_TOOLS]", "[SYSTEM_PROMPT]", "[TOOL_CALLS]"]
+            return laterMistral.contains { jinja.contains($0) } ? nil : ChatTemplate(family: .mistral)
         }
         if jinja.contains("<|user|>") && jinja.contains("<|assistant|>") && jinja.contains("eos_token")
             && !jinja.contains("<|end|>") {
@@ -179,28 +183,43 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// The literal system turn a ChatML template inserts when the conversation has
-    /// none, e.g. `'<|im_start|>system\nYou are ...<|im_end|>\n'`. The template text may
-    /// hold the newline raw or as the Jinja escape `\n`.
+    /// none, e.g. `'<|im_start|>system\nYou are ...<|im_end|>\n'`: the first system turn
+    /// written as plain text (others are built from the messages). The template text
+    /// may hold the newline raw or as the Jinja escape `\n`.
     static func chatMLDefaultSystemPrompt(in jinja: String) -> String? {
         let opener = "<|im_start|>system"
-        guard let open = jinja.range(of: opener) else { return nil }
-        var rest = jinja[open.upperBound...]
-        if rest.hasPrefix("\n") {
-            rest = rest.dropFirst()
-        } else if rest.hasPrefix("\\n") {
-            rest = rest.dropFirst(2)
-        } else {
-            return nil
+        var searchStart = jinja.startIndex
+        while let open = jinja.range(of: opener, range: searchStart..<jinja.endIndex) {
+            searchStart = open.upperBound
+            var rest = jinja[open.upperBound...]
+            if rest.hasPrefix("\n") {
+                rest = rest.dropFirst()
+            } else if rest.hasPrefix("\\n") {
+                rest = rest.dropFirst(2)
+            } else {
+                continue
+            }
+            guard let close = rest.range(of: "<|im_end|>") else { return nil }
+            let literal = rest[..<close.lowerBound]
+            // Jinja code or a string boundary inside means the turn is built dynamically.
+            let dynamic = ["{{", "{%", "message"].contains { literal.contains($0) }
+            if !dynamic && !containsUnescapedQuote(literal) { return unescapeJinjaLiteral(literal) }
         }
-        guard let close = rest.range(of: "<|im_end|>") else { return nil }
-        let literal = rest[..<close.lowerBound]
-        // A default is plain text inside one string literal; anything that looks like
-        // Jinja code or a string boundary means the system turn is built dynamically.
-        if literal.contains("{{") || literal.contains("{%") || literal.contains("' +") || literal.contains("\" +")
-            || literal.contains("message") {
-            return nil
+        return nil
+    }
+
+    private static func containsUnescapedQuote(_ s: Substring) -> Bool {
+        var escaped = false
+        for c in s {
+            if escaped {
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if c == "'" || c == "\"" {
+                return true
+            }
         }
-        return unescapeJinjaLiteral(literal)
+        return false
     }
 
     private static func unescapeJinjaLiteral(_ s: Substring) -> String {

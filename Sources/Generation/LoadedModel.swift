@@ -33,9 +33,11 @@ public final class LoadedModel: @unchecked Sendable {
 
     /// A fresh session and generator with its own KV cache of `context` tokens
     /// (nil: the smaller of the model's trained context and 4096).
-    public func makeGenerator(context: Int? = nil) throws -> Generator {
+    public func makeGenerator(
+        context: Int? = nil, precision: InferenceSession.Precision = .quantizedActivations
+    ) throws -> Generator {
         let length = context ?? min(model.configuration.contextLength, 4096)
-        let session = try InferenceSession(model: model, contextLength: length, pool: pool)
+        let session = try InferenceSession(model: model, contextLength: length, pool: pool, precision: precision)
         return Generator(session: session, tokenizer: tokenizer)
     }
 

@@ -12,16 +12,22 @@ import Darwin
 /// softmax -> top-p -> min-p -> draw. Temperature 0 (or top-k 1) is greedy argmax.
 ///
 /// Cost per token is O(vocab) with no allocation after the first call: the working
-/// buffer is sized to the vocabulary once and reused. No step sorts the vocabulary:
-/// top-k keeps a k-sized heap while scanning; without top-k, tokens below the min-p
-/// threshold are dropped while scanning (they could never be drawn), and the rest
-/// are ordered only as far as top-p needs, in growing chunks (quickselect, then sort
-/// the chunk).
+/// buffer is sized to the vocabulary once and reused, and nothing is sorted.
+/// - top-k keeps a k-sized heap while scanning, so most tokens cost one comparison;
+/// - min-p needs no ordering: its threshold is relative to the best token, which is
+///   known before the scan, so tokens below it are dropped while scanning;
+/// - top-p keeps the smallest best-first set reaching the mass; it is found by a
+///   quickselect that partitions on the logit and recurses on the side holding the
+///   mass boundary (expected O(n)), not by sorting 128k candidates.
+/// The survivors are drawn from in the (deterministic) order this leaves them in.
+/// top-p and min-p both keep a best-first prefix, so applying them in either order
+/// keeps the same set; what the order changes is only top-p's mass, which is
+/// measured over the top-k set as in the reference pipeline.
 ///
 /// Reproducibility: with a seed, the random stream is fixed (see `SeededGenerator`)
-/// and ties are broken by token id, so the same logits give the same tokens. Across
-/// platforms, `exp` from different C libraries may differ in the last bit, which can
-/// flip a draw that lands exactly on a boundary; that is the only source of drift.
+/// and every selection breaks ties by token id, so the same logits give the same
+/// tokens. Across platforms, `expf` from different C libraries may differ in the
+/// last bit, which can flip a draw landing exactly on a boundary.
 public struct Sampler: Sendable {
     public let parameters: SamplingParameters
     private var rng: SeededGenerator
@@ -29,14 +35,20 @@ public struct Sampler: Sendable {
     private var recent: [Int32]
     private var recentNext = 0
     private var recentCount = 0
+    /// Working buffer, vocabulary-sized; `pool[0..<keptCount]` are the candidates
+    /// that survived the filters of the last `sample` call.
     private var pool: [Candidate] = []
+    private(set) var keptCount = 0
 
     struct Candidate {
+        /// Scaled logit (logit - max) / temperature; raw logit inside the top-k heap.
         var value: Float
+        /// exp(value): the unnormalised probability.
+        var weight: Float
         var id: Int32
 
         /// Descending by value, then ascending by id: a strict total order, so
-        /// every sort and selection below has exactly one answer.
+        /// every selection below has exactly one answer.
         @inline(__always)
         func precedes(_ other: Candidate) -> Bool {
             value > other.value || (value == other.value && id < other.id)
@@ -72,40 +84,66 @@ public struct Sampler: Sendable {
         precondition(!logits.isEmpty, "Sampler.sample needs at least one logit")
         applyRepetitionPenalty(logits)
         if parameters.temperature == 0 || parameters.topK == 1 { return Self.argmax(logits) }
+        guard filter(logits) else { return Self.argmax(logits) }
+        let uniform = rng.nextUnitDouble()
+        let kept = keptCount
+        return pool.withUnsafeBufferPointer { Self.draw($0, kept: kept, uniform: uniform) }
+    }
 
+    /// Applies temperature, top-k, top-p and min-p, leaving the survivors in
+    /// `pool[0..<keptCount]`. False when no finite logit exists (all NaN/-inf) or one
+    /// is +inf: then only argmax makes sense.
+    mutating func filter(_ logits: UnsafeMutableBufferPointer<Float>) -> Bool {
         var maxLogit = -Float.infinity
         for l in logits where l > maxLogit { maxLogit = l }
-        // Nothing finite to weigh (all -inf/NaN) or a +inf logit: only argmax makes sense.
-        guard maxLogit > -.infinity, maxLogit < .infinity else { return Self.argmax(logits) }
+        guard maxLogit > -.infinity, maxLogit < .infinity else { return false }
 
         if pool.count < logits.count { reserve(logits.count) }
         let invT = 1 / parameters.temperature
         let logMinP = parameters.minP > 0 ? logf(parameters.minP) : -.infinity
-        let needMass = parameters.topP < 1
-        let parameters = parameters
-        let u = rng.nextUnitDouble()
-        return pool.withUnsafeMutableBufferPointer { pool in
+        let topP = parameters.topP
+        let topK = parameters.topK
+        keptCount = pool.withUnsafeMutableBufferPointer { pool in
             var count = 0
             var mass = 0.0
-            if parameters.topK > 0 && parameters.topK < logits.count {
-                count = Self.topKHeap(logits, k: parameters.topK, into: pool)
-                for i in 0..<count {
-                    pool[i].value = (pool[i].value - maxLogit) * invT
-                    if needMass { mass += Double(expf(pool[i].value)) }
+            if topK > 0 && topK < logits.count {
+                let heapCount = Self.topKHeap(logits, k: topK, into: pool)
+                for i in 0..<heapCount {
+                    let s = (pool[i].value - maxLogit) * invT
+                    let w = expf(s)
+                    mass += Double(w)
+                    if s >= logMinP {
+                        pool[count] = Candidate(value: s, weight: w, id: pool[i].id)
+                        count += 1
+                    }
                 }
             } else {
-                for (i, l) in logits.enumerated() where l > -.infinity {
+                for i in 0..<logits.count {
+                    let l = logits[i]
+                    guard l > -.infinity else { continue }
                     let s = (l - maxLogit) * invT
-                    if needMass { mass += Double(expf(s)) }
-                    if s >= logMinP {
-                        pool[count] = Candidate(value: s, id: Int32(truncatingIfNeeded: i))
+                    if topP < 1 {
+                        let w = expf(s)
+                        mass += Double(w)
+                        if s >= logMinP {
+                            pool[count] = Candidate(value: s, weight: w, id: Int32(truncatingIfNeeded: i))
+                            count += 1
+                        }
+                    } else if s >= logMinP {
+                        pool[count] = Candidate(value: s, weight: expf(s), id: Int32(truncatingIfNeeded: i))
                         count += 1
                     }
                 }
             }
-            let kept = Self.nucleus(pool, count: count, massTarget: needMass ? Double(parameters.topP) * mass : .infinity, logMinP: logMinP)
-            return Self.draw(pool, kept: kept, uniform: u)
+            guard topP < 1 else { return count }
+            return Self.nucleus(pool, count: count, target: Double(topP) * mass)
         }
+        return true
+    }
+
+    /// The survivors of the last `filter`, best first (for tests and diagnostics).
+    var keptCandidates: [(id: Int32, weight: Float)] {
+        pool[0..<keptCount].sorted { $0.precedes($1) }.map { ($0.id, $0.weight) }
     }
 
     /// Greedy choice: the largest logit, lowest id among equals, never NaN.
@@ -120,7 +158,7 @@ public struct Sampler: Sendable {
     }
 
     private mutating func reserve(_ vocabularySize: Int) {
-        pool = [Candidate](repeating: Candidate(value: 0, id: 0), count: vocabularySize)
+        pool = [Candidate](repeating: Candidate(value: 0, weight: 0, id: 0), count: vocabularySize)
     }
 
     /// llama.cpp `penalty_repeat`: once per distinct token in the window, whatever its count.
@@ -148,7 +186,7 @@ public struct Sampler: Sendable {
     private static func topKHeap(_ logits: UnsafeMutableBufferPointer<Float>, k: Int, into heap: UnsafeMutableBufferPointer<Candidate>) -> Int {
         var count = 0
         for (i, l) in logits.enumerated() where l > -.infinity {
-            let c = Candidate(value: l, id: Int32(truncatingIfNeeded: i))
+            let c = Candidate(value: l, weight: 0, id: Int32(truncatingIfNeeded: i))
             if count < k {
                 // Sift up: the root is the candidate that would be dropped first.
                 var child = count
@@ -177,72 +215,43 @@ public struct Sampler: Sendable {
         return count
     }
 
-    /// Orders the pool best-first only as far as needed and returns how many tokens
-    /// survive top-p (smallest prefix reaching `massTarget`) and min-p (scaled logit
-    /// at least log(min_p) above the best, i.e. p >= min_p * p_max). On return
-    /// `pool[0..<kept]` hold the unnormalised probabilities exp(s).
-    private static func nucleus(_ pool: UnsafeMutableBufferPointer<Candidate>, count: Int, massTarget: Double, logMinP: Float) -> Int {
-        var kept = 0
-        var sortedEnd = 0
-        var chunk = 64
-        var cumulative = 0.0
-        while kept < count {
-            if kept == sortedEnd {
-                let end = min(count, sortedEnd + chunk)
-                selectBest(pool, from: sortedEnd, to: count, first: end)
-                sort(pool, from: sortedEnd, to: end)
-                sortedEnd = end
-                chunk *= 4
+    /// How many of the best candidates top-p keeps: the smallest best-first prefix
+    /// whose weight reaches `target`, moved to the front of the pool (unordered).
+    /// Quickselect on the ordering, deciding each round by the mass of the better side.
+    private static func nucleus(_ pool: UnsafeMutableBufferPointer<Candidate>, count: Int, target: Double) -> Int {
+        var lo = 0, hi = count
+        var need = target
+        while hi - lo > 16 {
+            let split = partition(pool, lo, hi)
+            var better = 0.0
+            for i in lo..<split { better += Double(pool[i].weight) }
+            if better >= need {
+                hi = split
+            } else {
+                need -= better
+                lo = split
             }
-            let s = pool[kept].value
-            if kept > 0 && s < logMinP { break }
-            let p = expf(s)
-            pool[kept].value = p
-            cumulative += Double(p)
-            kept += 1
-            if cumulative >= massTarget { break }
         }
-        return kept
+        insertionSort(pool, lo, hi)
+        var cumulative = 0.0
+        for i in lo..<hi {
+            cumulative += Double(pool[i].weight)
+            if cumulative >= need { return i + 1 }
+        }
+        return hi
     }
 
     /// Inverse-CDF draw over the kept unnormalised probabilities, `uniform` in [0, 1).
-    private static func draw(_ pool: UnsafeMutableBufferPointer<Candidate>, kept: Int, uniform: Double) -> Int32 {
+    private static func draw(_ pool: UnsafeBufferPointer<Candidate>, kept: Int, uniform: Double) -> Int32 {
         var total = 0.0
-        for i in 0..<kept { total += Double(pool[i].value) }
+        for i in 0..<kept { total += Double(pool[i].weight) }
         let target = uniform * total
         var cumulative = 0.0
         for i in 0..<kept {
-            cumulative += Double(pool[i].value)
+            cumulative += Double(pool[i].weight)
             if target < cumulative { return pool[i].id }
         }
         return pool[kept - 1].id
-    }
-
-    /// Quickselect: afterwards `pool[from..<first]` hold the best of `pool[from..<to]`.
-    private static func selectBest(_ pool: UnsafeMutableBufferPointer<Candidate>, from: Int, to: Int, first: Int) {
-        var lo = from, hi = to
-        while hi - lo > 16 {
-            let split = partition(pool, lo, hi)
-            if split == first { return }
-            if split < first { lo = split } else { hi = split }
-        }
-        insertionSort(pool, lo, hi)
-    }
-
-    /// Quicksort best-first, recursing into the smaller side to bound the stack.
-    private static func sort(_ pool: UnsafeMutableBufferPointer<Candidate>, from: Int, to: Int) {
-        var lo = from, hi = to
-        while hi - lo > 16 {
-            let split = partition(pool, lo, hi)
-            if split - lo < hi - split {
-                sort(pool, from: lo, to: split)
-                lo = split
-            } else {
-                sort(pool, from: split, to: hi)
-                hi = split
-            }
-        }
-        insertionSort(pool, lo, hi)
     }
 
     /// Splits `lo..<hi` (at least 3 elements) around a median-of-three pivot; every

@@ -8,8 +8,18 @@ import Foundation
 public enum KernelISA: String, Sendable, CaseIterable, Comparable {
     case avx512vnni, avx512, avx2, generic
 
-    /// The best level this CPU supports.
-    public static let best: KernelISA = KernelISA(level: ck_cpu_isa())
+    /// The best level this CPU supports and that passes a start-up self-check against
+    /// the portable path (the AVX-512 kernels cannot be tested on an AVX2-only build
+    /// host, so a wrong one is caught here, reported, and stepped down from).
+    public static let best: KernelISA = {
+        var level = KernelISA(level: ck_cpu_isa())
+        while level > .avx2 && ck_self_check(level.level) == 0 {
+            let lower = allCases.first { $0 < level }!
+            FileHandle.standardError.write(Data("lambda-llm: \(level.rawValue) kernels failed their self-check; using \(lower.rawValue)\n".utf8))
+            level = lower
+        }
+        return level
+    }()
 
     /// The level kernels use unless a caller passes another (tests do).
     public static let active: KernelISA = resolve(

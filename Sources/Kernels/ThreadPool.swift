@@ -9,8 +9,8 @@ import Foundation
 /// The caller waits only for items that were started, never for a worker to wake:
 /// on a busy host a descheduled worker costs nothing, the caller does its share.
 ///
-/// One `parallelFor` at a time: it is not re-entrant and must not be called from two
-/// threads at once (the engine drives it from its single inference thread).
+/// One `parallelFor` at a time: a call made while another is running (from inside a
+/// body, or from a second thread) runs its loop serially on the calling thread.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     private let state: State
@@ -33,10 +33,11 @@ public final class ThreadPool: @unchecked Sendable {
     /// chunks, heads), not single elements. Returns when all are done.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         guard count > 0 else { return }
-        if state.workers == 0 || count == 1 {
+        guard state.workers > 0, count > 1, state.enter() else {
             for i in 0..<count { body(i) }
             return
         }
+        defer { state.leave() }
         withoutActuallyEscaping(body) { body in
             if count <= State.maxItems {
                 state.run(count, body)
@@ -62,7 +63,7 @@ extension ThreadPool {
         private static let countBits = 20
 
         let workers: Int
-        /// Counters on separate cache lines: [ticket, completed items, sleepers, exited].
+        /// Counters on separate cache lines: [ticket, completed items, sleepers, exited, busy].
         private let counters: UnsafeMutablePointer<Int>
         private let mutex: UnsafeMutablePointer<pthread_mutex_t>
         private let cond: UnsafeMutablePointer<pthread_cond_t>
@@ -75,8 +76,8 @@ extension ThreadPool {
 
         init(workers: Int) {
             self.workers = workers
-            counters = .allocate(capacity: 4 * Self.stride)
-            counters.initialize(repeating: 0, count: 4 * Self.stride)
+            counters = .allocate(capacity: 5 * Self.stride)
+            counters.initialize(repeating: 0, count: 5 * Self.stride)
             mutex = .allocate(capacity: 1)
             cond = .allocate(capacity: 1)
             pthread_mutex_init(mutex, nil)
@@ -87,6 +88,11 @@ extension ThreadPool {
         private var completed: UnsafeMutablePointer<Int> { counters + Self.stride }
         private var sleepers: UnsafeMutablePointer<Int> { counters + 2 * Self.stride }
         private var exited: UnsafeMutablePointer<Int> { counters + 3 * Self.stride }
+        private var busy: UnsafeMutablePointer<Int> { counters + 4 * Self.stride }
+
+        /// Takes the pool for one call; false while another call holds it.
+        func enter() -> Bool { ck_atomic_cas(busy, 0, 1) != 0 }
+        func leave() { ck_atomic_store(busy, 0) }
 
         private static func generation(of ticket: Int) -> Int { ticket >> (indexBits + countBits) }
         private static func count(of ticket: Int) -> Int { (ticket >> indexBits) & ((1 << countBits) - 1) }

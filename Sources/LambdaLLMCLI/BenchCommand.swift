@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
         guard promptTokens + genTokens <= context else {
             throw ValidationError("--prompt-tokens + --gen-tokens (\(promptTokens + genTokens)) exceed the context \(context)")
         }
-        let generator = try loaded.makeGenerator(context: context)
+        let generator = try modelOptions.makeGenerator(loaded, context: context)
         let prompt = BenchPrompt.tokens(count: promptTokens, tokenizer: loaded.tokenizer)
         var runs: [GenerationTimings] = []
         for i in 0...repetitions {

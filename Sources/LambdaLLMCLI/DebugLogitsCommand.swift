@@ -23,7 +23,7 @@ struct DebugLogitsCommand: ParsableCommand {
         let ids = try parseList(tokens, "--tokens").map { Int32($0) }
         let wanted = Set(try parseList(positions, "--positions"))
         let loaded = try modelOptions.load()
-        let generator = try loaded.makeGenerator(context: modelOptions.context ?? min(loaded.model.configuration.contextLength, ids.count + greedy + 1))
+        let generator = try modelOptions.makeGenerator(loaded, context: min(loaded.model.configuration.contextLength, ids.count + greedy + 1))
         var logits: [String: [Float]] = [:]
         try generator.session.evaluateAll(ids) { position, row in
             if wanted.contains(position) { logits[String(position)] = Array(row) }

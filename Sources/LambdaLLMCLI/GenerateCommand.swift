@@ -61,7 +61,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load()
-        let generator = try loaded.makeGenerator(context: modelOptions.context)
+        let generator = try modelOptions.makeGenerator(loaded)
         let tokens: [Int32]
         if let chat {
             var messages: [ChatMessage] = []

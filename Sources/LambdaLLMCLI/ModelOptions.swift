@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Generation
+
+extension InferenceSession.Precision: ExpressibleByArgument {}
 
 /// Options every command that runs a model shares.
 struct ModelOptions: ParsableArguments {
@@ -12,6 +15,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .long, help: "Context length in tokens (default: min(model's, 4096)).")
     var context: Int?
+
+    @Option(help: "fast: 8-bit activations with integer dot products (default); exact: float activations, slower.")
+    var precision: InferenceSession.Precision = .quantizedActivations
 
     var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 
@@ -26,5 +32,9 @@ struct ModelOptions: ParsableArguments {
 
     func load() throws -> LoadedModel {
         try LoadedModel(path: model, threads: threadCount)
+    }
+
+    func makeGenerator(_ loaded: LoadedModel, context fallback: Int? = nil) throws -> Generator {
+        try loaded.makeGenerator(context: context ?? fallback, precision: precision)
     }
 }

@@ -7,13 +7,15 @@ struct TokenTable: Sendable {
     private var keyStart: [Int] = []
     private var keyLength: [Int32] = []
     private(set) var values: [Int32] = []
-    private var slots: [Int32]
+    /// Entry index + 1 in the low 32 bits (0 = empty), key hash in the high 32 bits,
+    /// so most probes that miss never touch the key bytes.
+    private var slots: [UInt64]
     private var mask: Int
 
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        slots = [Int32](repeating: -1, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         keyBytes.reserveCapacity(capacity * 6)
     }
@@ -26,7 +28,9 @@ struct TokenTable: Sendable {
         for byte in key {
             h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        h ^= h >> 29
+        h = h &* 0xbf58_476d_1ce4_e5b9
+        return Int(truncatingIfNeeded: h ^ (h >> 32))
     }
 
     @inline(__always)
@@ -40,12 +44,19 @@ struct TokenTable: Sendable {
     }
 
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = TokenTable.hash(key) & mask
-        while true {
-            let entry = Int(slots[slot])
-            if entry < 0 { return nil }
-            if matches(entry, key) { return values[entry] }
-            slot = (slot + 1) & mask
+        let h = TokenTable.hash(key)
+        let tag = UInt64(UInt32(truncatingIfNeeded: h >> 32)) << 32
+        var slot = h & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let packed = slots[slot]
+                if packed == 0 { return nil }
+                if packed & 0xFFFF_FFFF_0000_0000 == tag {
+                    let entry = Int(packed & 0xFFFF_FFFF) - 1
+                    if matches(entry, key) { return values[entry] }
+                }
+                slot = (slot + 1) & mask
+            }
         }
     }
 
@@ -57,13 +68,12 @@ struct TokenTable: Sendable {
     @discardableResult
     mutating func insert(_ key: [UInt8], value: Int32) -> Int32 {
         if (values.count + 1) * 2 > slots.count { grow() }
-        let slot = key.withUnsafeBufferPointer { findSlot($0) }
-        let entry = Int(slots[slot])
-        if entry >= 0 {
-            values[entry] = value
+        let (slot, tag) = key.withUnsafeBufferPointer { findSlot($0) }
+        if slots[slot] != 0 {
+            values[Int(slots[slot] & 0xFFFF_FFFF) - 1] = value
             return value
         }
-        slots[slot] = Int32(values.count)
+        slots[slot] = tag | UInt64(values.count + 1)
         keyStart.append(keyBytes.count)
         keyLength.append(Int32(key.count))
         keyBytes.append(contentsOf: key)
@@ -71,25 +81,28 @@ struct TokenTable: Sendable {
         return value
     }
 
-    private func findSlot(_ key: UnsafeBufferPointer<UInt8>) -> Int {
-        var slot = TokenTable.hash(key) & mask
+    private func findSlot(_ key: UnsafeBufferPointer<UInt8>) -> (slot: Int, tag: UInt64) {
+        let h = TokenTable.hash(key)
+        let tag = UInt64(UInt32(truncatingIfNeeded: h >> 32)) << 32
+        var slot = h & mask
         while true {
-            let entry = Int(slots[slot])
-            if entry < 0 || matches(entry, key) { return slot }
+            let packed = slots[slot]
+            if packed == 0 { return (slot, tag) }
+            if packed & 0xFFFF_FFFF_0000_0000 == tag && matches(Int(packed & 0xFFFF_FFFF) - 1, key) { return (slot, tag) }
             slot = (slot + 1) & mask
         }
     }
 
     private mutating func grow() {
         let size = slots.count * 2
-        slots = [Int32](repeating: -1, count: size)
+        slots = [UInt64](repeating: 0, count: size)
         mask = size - 1
         for entry in 0..<values.count {
             let start = keyStart[entry], length = Int(keyLength[entry])
-            let slot = keyBytes.withUnsafeBufferPointer { stored in
+            let (slot, tag) = keyBytes.withUnsafeBufferPointer { stored in
                 findSlot(UnsafeBufferPointer(rebasing: stored[start..<(start + length)]))
             }
-            slots[slot] = Int32(entry)
+            slots[slot] = tag | UInt64(entry + 1)
         }
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Token attributes as llama.cpp derives them from `tokenizer.ggml.token_type`
 /// (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte) plus the
 /// strip flags it sets by model name.
@@ -302,7 +308,11 @@ struct Vocabulary: Sendable {
                         var pos = start
                         let last = range.upperBound - needle.count
                         while pos <= last {
-                            if input[pos] == first && memcmpEqual(input, pos, needle) {
+                            // memchr skips to the next candidate with SIMD; most special
+                            // tokens start with "<", which plain text rarely contains.
+                            guard let hit = memchr(input.baseAddress! + pos, Int32(first), last - pos + 1) else { break }
+                            pos = input.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                            if memcmpEqual(input, pos, needle) {
                                 found = true
                                 var leftEnd = pos
                                 if attr.contains(.leftStrip) {

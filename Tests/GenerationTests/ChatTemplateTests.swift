@@ -214,6 +214,15 @@ struct ChatTemplateTests {
         #expect(ChatTemplate.detect(fromTemplate: escaped)?.defaultSystemPrompt == "You are Bob's helper")
         let dynamic = "{{ '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
         #expect(ChatTemplate.detect(fromTemplate: dynamic)?.defaultSystemPrompt == nil)
+        // Qwen2.5's shape: a dynamic system turn first, the plain default in the else branch.
+        let qwen = dynamic + "{% else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}"
+        #expect(ChatTemplate.detect(fromTemplate: qwen)?.defaultSystemPrompt == "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.")
+    }
+
+    @Test("later Mistral formats with tools or system-prompt markers are left unrecognised")
+    func laterMistralUnknown() {
+        #expect(ChatTemplate.detect(fromTemplate: "{{ bos_token }}{% if message['role'] == 'system' %}{{ '[SYSTEM_PROMPT] ' + message['content'] + '[/SYSTEM_PROMPT]' }}{% else %}{{ '[INST] ' + message['content'] + '[/INST]' }}{% endif %}") == nil)
+        #expect(ChatTemplate.detect(fromTemplate: "{{- \"[AVAILABLE_TOOLS] [\" }}{{- \"[INST] \" + message[\"content\"] + \"[/INST]\" }}") == nil)
     }
 
     @Test("detect returns nil for a missing, empty or unknown template")

@@ -13,34 +13,33 @@ private func randomLogits(_ count: Int, seed: UInt64, scale: Float = 4) -> [Floa
     return (0..<count).map { _ in Float(rng.nextUnitDouble() * 2 - 1) * scale }
 }
 
-/// The sampler's pipeline written the obvious way (full sort), as the oracle for
-/// the selection-based implementation: same tie order, same float arithmetic, same
-/// random draw, so it must pick the same token.
-private func referenceSample(_ logits: [Float], _ p: SamplingParameters, uniform: Double) -> Int32 {
+/// The sampler's filters written the obvious way (full sort), as the oracle for the
+/// selection-based implementation: same tie order and float arithmetic, so it must
+/// keep the same tokens with the same weights, best first.
+private func referenceKept(_ logits: [Float], _ p: SamplingParameters) -> [(id: Int32, weight: Float)] {
     var ranked = logits.enumerated().filter { $0.element > -.infinity }.map { (id: Int32($0.offset), l: $0.element) }
     ranked.sort { $0.l > $1.l || ($0.l == $1.l && $0.id < $1.id) }
     if p.topK > 0 { ranked = Array(ranked.prefix(p.topK)) }
     let m = ranked[0].l
     let invT = 1 / p.temperature
-    let weights = ranked.map { expf(($0.l - m) * invT) }
+    // Distinct logits can round to the same scaled value; the sampler then ranks by id.
+    ranked.sort { a, b in
+        let (sa, sb) = ((a.l - m) * invT, (b.l - m) * invT)
+        return sa > sb || (sa == sb && a.id < b.id)
+    }
+    let scaled = ranked.map { ($0.l - m) * invT }
+    let weights = scaled.map { expf($0) }
     let mass = weights.reduce(0.0) { $0 + Double($1) }
     let logMinP = p.minP > 0 ? logf(p.minP) : -.infinity
     var kept = 0
     var cumulative = 0.0
     while kept < ranked.count {
-        if kept > 0 && (ranked[kept].l - m) * invT < logMinP { break }
+        if kept > 0 && scaled[kept] < logMinP { break }
         cumulative += Double(weights[kept])
         kept += 1
         if p.topP < 1 && cumulative >= Double(p.topP) * mass { break }
     }
-    let total = weights[..<kept].reduce(0.0) { $0 + Double($1) }
-    let target = uniform * total
-    var acc = 0.0
-    for i in 0..<kept {
-        acc += Double(weights[i])
-        if target < acc { return ranked[i].id }
-    }
-    return ranked[kept - 1].id
+    return (0..<kept).map { (ranked[$0].id, weights[$0]) }
 }
 
 @Suite("Sampler")
@@ -180,29 +179,30 @@ struct SamplerTests {
         #expect(sample(&s, [2.0, 1.9]) == 0)    // token 0 left the window
     }
 
-    @Test("matches a full-sort reference on large vocabularies for every filter combination",
+    @Test("keeps exactly the tokens a full-sort reference keeps, on large vocabularies",
           arguments: [
               SamplingParameters(temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05),
               SamplingParameters(temperature: 1.0, topK: 0, topP: 0.95, minP: 0),
               SamplingParameters(temperature: 1.3, topK: 0, topP: 0.9, minP: 0.05),
               SamplingParameters(temperature: 0.7, topK: 0, topP: 1, minP: 0.1),
               SamplingParameters(temperature: 1.0, topK: 1000, topP: 0.99, minP: 0),
-              SamplingParameters(temperature: 2.0, topK: 0, topP: 1, minP: 0),
+              SamplingParameters(temperature: 3.0, topK: 0, topP: 0.5, minP: 0),
           ])
     func matchesReference(_ parameters: SamplingParameters) {
-        for trial in UInt64(0)..<6 {
-            let vocab = trial % 2 == 0 ? 32000 : 128_256
-            // A peaked, realistic-ish shape: a few strong tokens over a broad tail.
-            var logits = randomLogits(vocab, seed: trial, scale: 6)
-            for i in stride(from: Int(trial) * 7, to: vocab, by: 9973) { logits[i] += 8 }
-            var p = parameters
-            p.seed = 1000 + trial
-            var sampler = Sampler(parameters: p, vocabularySize: vocab)
-            var uniforms = SeededGenerator(seed: 1000 + trial)
-            for _ in 0..<3 {
-                let expected = referenceSample(logits, p, uniform: uniforms.nextUnitDouble())
-                #expect(sample(&sampler, logits) == expected)
-            }
+        for (trial, vocab) in [32000, 128_256].enumerated() {
+            // A few strong tokens over a broad tail.
+            var logits = randomLogits(vocab, seed: UInt64(trial), scale: 6)
+            for i in stride(from: trial * 7, to: vocab, by: 9973) { logits[i] += 8 }
+            var sampler = Sampler(parameters: parameters, vocabularySize: vocab)
+            var work = logits
+            let filtered = work.withUnsafeMutableBufferPointer { sampler.filter($0) }
+            #expect(filtered)
+            let kept = sampler.keptCandidates
+            let expected = referenceKept(logits, parameters)
+            #expect(kept.map(\.id) == expected.map(\.id))
+            #expect(kept.map(\.weight) == expected.map(\.weight))
+            let allowed = Set(expected.map(\.id))
+            for _ in 0..<5 { #expect(allowed.contains(sample(&sampler, logits))) }
         }
     }
 }

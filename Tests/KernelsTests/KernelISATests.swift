@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import Kernels
 
@@ -15,6 +16,12 @@ struct KernelISATests {
         #expect(warnings.count == 1 && warnings[0].contains("lacks"))
         #expect(KernelISA.resolve(request: "sse9", best: .avx2, warn: warn) == .avx2)
         #expect(warnings.count == 2 && warnings[1].contains("avx512vnni, avx512, avx2, generic"))
+    }
+
+    @Test("every level this CPU runs passes the start-up self-check against the portable path",
+          arguments: KernelISA.supported)
+    func selfCheck(isa: KernelISA) {
+        #expect(ck_self_check(isa.level) == 1)
     }
 
     @Test("the active level is one the CPU supports, and the supported list is ordered best first")

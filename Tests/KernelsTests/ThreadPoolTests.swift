@@ -21,6 +21,18 @@ struct ThreadPoolTests {
         }
     }
 
+    @Test("a parallelFor inside a body runs serially and still covers every index once")
+    func nested() {
+        let pool = ThreadPool(threads: 3)
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 8 * 16)
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0, count: 8 * 16)
+        pool.parallelFor(8) { i in
+            pool.parallelFor(16) { j in _ = ck_atomic_fetch_add(hits + i * 16 + j, 1) }
+        }
+        #expect((0..<128).allSatisfy { hits[$0] == 1 })
+    }
+
     @Test("work is spread over the threads when items take time")
     func usesWorkers() {
         let pool = ThreadPool(threads: 3)

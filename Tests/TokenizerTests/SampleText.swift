@@ -17,12 +17,15 @@ enum SampleText {
         "Mixed: naïve日本🎉test123abc ___ *** ### <tag attr=\"v\">&amp;</tag> ",
     ]
 
-    /// At least `minimumBytes` of UTF-8, mixing the snippets in a fixed pseudo-random order.
+    /// At least `minimumBytes` of UTF-8: up to half from cached corpus files, the rest
+    /// mixing the snippets in a fixed pseudo-random order.
     static func make(minimumBytes: Int) -> String {
         var text = ""
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        for url in corpusFiles() {
-            if let corpus = try? String(contentsOf: url, encoding: .utf8) { text += String(corpus.prefix(200_000)) }
+        for url in corpusFiles() where text.utf8.count < minimumBytes / 2 {
+            if let corpus = try? String(contentsOf: url, encoding: .utf8) {
+                text += String(corpus.prefix(minimumBytes / 2 - text.utf8.count))
+            }
         }
         while text.utf8.count < minimumBytes {
             state = state &* 6364136223846793005 &+ 1442695040888963407

@@ -17,7 +17,7 @@ struct VocabTestVectors {
 
     static func load(_ name: String) throws -> VocabTestVectors {
         let url = TestAssets.vocab(name)
-        let tokenizer = try TokenizerLoader.load(from: GGUFFile(path: url.path))
+        let tokenizer = try LoadedTokenizers.tokenizer(at: url)
         let raw = try [UInt8](Data(contentsOf: URL(fileURLWithPath: url.path + ".inp")))
         let separator = Array("\n__ggml_vocab_test__\n".utf8)
         var inputs: [String] = []

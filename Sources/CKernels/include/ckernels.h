@@ -27,6 +27,9 @@ enum {
 
 // Highest level this CPU (and OS) supports.
 int ck_cpu_isa(void);
+// 1 when every weight type's dot product at `isa` agrees with the portable path on a
+// fixed pseudo-random case (a start-up guard for levels the build host could not test).
+int ck_self_check(int isa);
 
 // Activations for the quantized weight types are first quantized to 8 bits:
 // - Q4_0/Q4_1/Q8_0 weights: blocks of 32 = {float d; float s = d*sum(q); int8 q[32]} (40 bytes)
