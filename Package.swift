@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ModelFiles", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Kernels", "TestSupport"]),
-        .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "ModelFiles", "TestSupport"]),
     ]
 )

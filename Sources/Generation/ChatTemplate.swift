@@ -74,8 +74,10 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// The prompt text for `messages`. `bosText` is what the template writes for
-    /// `bos_token` (e.g. "<s>", "<|begin_of_text|>"); pass nil when the tokenizer adds
-    /// BOS itself, so it is not doubled. `eosText` likewise for `eos_token` (nil: "</s>").
+    /// `bos_token` (e.g. "<s>", "<|begin_of_text|>"), `eosText` for `eos_token` (nil:
+    /// "</s>"); tokenize the result with special-token parsing and without adding BOS
+    /// again. Passing nil for `bosText` leaves BOS to the tokenizer instead, which is only
+    /// exact for single-turn Llama-2 prompts: its template repeats BOS before every turn.
     /// Templates that would raise (roles out of order) are rendered as if they did not check.
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool, bosText: String?, eosText: String? = nil) -> String {
         let bos = bosText ?? ""

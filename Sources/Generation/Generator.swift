@@ -133,8 +133,8 @@ public final class Generator: @unchecked Sendable {
         cachedTokens.append(contentsOf: prompt[reuse...])
         timings.prefillSeconds = seconds(clock.now - started)
 
-        var sampler = Sampler(parameters: request.sampling)
-        for token in prompt.suffix(64) { sampler.accept(token) }
+        var sampler = Sampler(parameters: request.sampling, vocabularySize: session.model.configuration.vocabularySize)
+        for token in prompt.suffix(request.sampling.repetitionWindow) { sampler.accept(token) }
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         var stops = StopSequenceMatcher(stopStrings: request.stopStrings)
         var text = ""

@@ -48,15 +48,20 @@ public final class LoadedModel: @unchecked Sendable {
     }
 
     /// Tokens of a conversation rendered with the model's chat template, ending
-    /// with the assistant's turn opened. Falls back to plain "role: content"
-    /// lines when the model has no template we know.
+    /// with the assistant's turn opened. Templates that write BOS themselves
+    /// (Llama-2 before every turn, Llama-3 once) get the real BOS text; a model
+    /// that wants BOS but whose template omits it gets one prepended. Without a
+    /// template we know, plain "role: content" lines.
     public func tokens(forChat messages: [ChatMessage]) -> [Int32] {
-        let text: String
-        if let chatTemplate {
-            text = chatTemplate.render(messages, addGenerationPrompt: true, bosText: nil)
-        } else {
-            text = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n") + "\nassistant:"
+        guard let chatTemplate else {
+            let text = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n") + "\nassistant:"
+            return tokenizer.encode(text, addSpecial: true, parseSpecial: false)
         }
-        return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        let bos = tokenizer.bosToken
+        let bosText = bos.map { String(decoding: tokenizer.tokenBytes($0), as: UTF8.self) }
+        let text = chatTemplate.render(messages, addGenerationPrompt: true, bosText: bosText)
+        var tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        if tokenizer.addsBOS, let bos, tokens.first != bos { tokens.insert(bos, at: 0) }
+        return tokens
     }
 }

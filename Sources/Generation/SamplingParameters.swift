@@ -98,7 +98,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .temperatureOutOfRange(let v):
-            "temperature must be between 0 and \(SamplingParameters.maximumTemperature) (0 = greedy), got \(v)"
+            "temperature must be between 0 and \(Int(SamplingParameters.maximumTemperature)) (0 = greedy), got \(v)"
         case .topKNegative(let v):
             "top_k must be 0 (disabled) or positive, got \(v)"
         case .topPOutOfRange(let v):
