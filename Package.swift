@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["ModelFiles"]),
         .target(name: "Engine", dependencies: ["ModelFiles", "Kernels"]),
         .target(name: "Generation", dependencies: ["Engine", "Tokenizer", "ModelFiles"]),
+        .target(name: "Convert", dependencies: ["ModelFiles", "Kernels", "Tokenizer"]),
         .executableTarget(
             name: "LambdaLLMCLI",
             dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ModelFiles", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Kernels", "TestSupport"]),
+        .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFiles", "Kernels", "Tokenizer", "TestSupport"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "ModelFiles", "TestSupport"]),
     ]
 )
