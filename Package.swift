@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(
             name: "LambdaLLMCLI",
             dependencies: [
-                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation",
+                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -16,6 +16,7 @@ public enum TestAssets {
     public static var smolLM2: URL { cacheDirectory.appendingPathComponent("models/SmolLM2-135M-Instruct.Q4_1.gguf") }
     public static var vocabDirectory: URL { cacheDirectory.appendingPathComponent("vocab") }
     public static var corpusDirectory: URL { cacheDirectory.appendingPathComponent("corpus") }
+    public static var mistralSentencePiece: URL { cacheDirectory.appendingPathComponent("sentencepiece/mistral-tokenizer.model.v1") }
     public static func vocab(_ name: String) -> URL { vocabDirectory.appendingPathComponent("ggml-vocab-\(name).gguf") }
 
     public static func has(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
