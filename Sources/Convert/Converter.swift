@@ -76,7 +76,7 @@ public struct Converter: Sendable {
         let (s, atto) = (clock.now - started).components
         let size = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
         return ConversionReport(
-            outputPath: outputPath, type: type, bytes: size ?? 0,
+            outputPath: outputPath, type: type, bytes: size,
             seconds: Double(s) + Double(atto) * 1e-18,
             tensorTypes: plan.map { ($0.0.name, $0.1) }
         )

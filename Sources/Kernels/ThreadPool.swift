@@ -69,7 +69,6 @@ extension ThreadPool {
         private let cond: UnsafeMutablePointer<pthread_cond_t>
         private var job: ((Int) -> Void)?
         private var generation = 0
-        private var stopping = false
         /// ~100-200 microseconds of `pause` before a worker sleeps.
         private let spinLimit = 4000
         private static let stride = 16
@@ -155,15 +154,22 @@ extension ThreadPool {
                         pthread_mutex_unlock(mutex)
                     }
                 }
-                if stopping { break }
+                // The stop ticket is recognised from the ticket itself: a worker still
+                // inside claimAndRun when stop() publishes returns the stop generation
+                // here, and must leave rather than wait for a generation change that
+                // will never come.
                 seen = claimAndRun()
+                if Self.isStop(seen) { break }
             }
             _ = ck_atomic_fetch_add(exited, 1)
         }
 
+        /// Call generations wrap below this bit; the stop ticket alone sets it.
+        private static let stopBit = 1 << 23
+        private static func isStop(_ generation: Int) -> Bool { generation & stopBit != 0 }
+
         func stop() {
-            stopping = true
-            publish(((1 << 23) | generation) << (Self.indexBits + Self.countBits))  // a generation no call uses
+            publish((Self.stopBit | generation) << (Self.indexBits + Self.countBits))
             while ck_atomic_load(exited) < workers { sched_yield() }
         }
 

@@ -7,7 +7,7 @@ struct LambdaLLM: ParsableCommand {
         commandName: "lambda-llm",
         abstract: "Make Llama-family models small and fast enough for AWS Lambda, measure them, serve them.",
         subcommands: [
-            GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self, ConvertCommand.self,
+            GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self, ConvertCommand.self, SynthesizeCommand.self,
             DebugLogitsCommand.self,
         ]
     )

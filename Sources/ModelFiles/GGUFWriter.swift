@@ -96,35 +96,7 @@ public struct GGUFWriter {
     /// a tensor's source throws (the temporary file is removed then).
     public func write(to path: String) throws {
         let header = try headerBytes()
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(directory.isEmpty ? "" : directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw GGUFWriterError.io(path: path, message: "cannot create \(temporary): \(Self.errnoText())") }
-        var closed = false
-        do {
-            let sink = GGUFDataSink(fd: fd, path: temporary)
-            try emit(into: sink, header: header.bytes)
-            try sink.flush()
-            guard fsync(fd) == 0 else { throw GGUFWriterError.io(path: temporary, message: "fsync failed: \(Self.errnoText())") }
-            closed = true
-            guard close(fd) == 0 else { throw GGUFWriterError.io(path: temporary, message: "close failed: \(Self.errnoText())") }
-            guard rename(temporary, path) == 0 else {
-                throw GGUFWriterError.io(path: path, message: "rename from \(temporary) failed: \(Self.errnoText())")
-            }
-        } catch {
-            if !closed { close(fd) }
-            unlink(temporary)
-            throw error
-        }
-        // Make the rename itself durable; best effort, as some filesystems refuse fsync on directories.
-        let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
-        }
+        try AtomicFileWrite.write(to: path) { sink in try emit(into: sink, header: header.bytes) }
     }
 
     // MARK: - Layout
@@ -225,7 +197,6 @@ public struct GGUFWriter {
         (n + alignment - 1) / alignment * alignment
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 extension [UInt8] {
