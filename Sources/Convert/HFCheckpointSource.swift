@@ -11,6 +11,10 @@ public struct HFCheckpointSource: CheckpointSource {
     public let tensors: [SourceTensor]
     public var description: String { directory }
 
+    /// GGUF key set on models whose weights came from `synthesize`.
+    public static let syntheticKey = "lambda_llm.synthetic"
+    static let syntheticSafetensorsKey = "lambda_llm_synthetic"
+
     public init(directory: String) throws {
         self.directory = directory
         guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("config.json")) else {
@@ -23,8 +27,14 @@ public struct HFCheckpointSource: CheckpointSource {
         self.configuration = configuration
         self.checkpoint = checkpoint
         let name = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
-        metadata = configuration.ggufMetadata(name: name)
+        var metadata = configuration.ggufMetadata(name: name)
             + (try HFTokenizerImport.metadata(directory: directory, configuration: configuration))
+        // `synthesize` marks its weights; the mark travels into every GGUF made
+        // from them so no report mistakes them for a trained model.
+        if checkpoint.files.contains(where: { $0.metadata[Self.syntheticSafetensorsKey] == "true" }) {
+            metadata.append((Self.syntheticKey, .bool(true)))
+        }
+        self.metadata = metadata
         tensors = try Self.mapTensors(checkpoint, configuration)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Convert
 import Engine
 import Foundation
 import ModelFiles
@@ -22,6 +23,9 @@ struct InspectCommand: ParsableCommand {
         lines.append("size:          \(ByteFormat.describe(file.fileSize))")
         lines.append("gguf version:  \(file.version), alignment \(file.alignment)")
         if let name = meta.string("general.name") { lines.append("name:          \(name)") }
+        if meta.bool(HFCheckpointSource.syntheticKey) == true {
+            lines.append("weights:       synthetic weights: accuracy not meaningful")
+        }
         lines.append("architecture:  \(file.architecture ?? "(none)")")
         if !file.tensors.isEmpty {
             do {

@@ -187,3 +187,22 @@ def test_missing_tensor_is_named_and_no_output_is_left(tmp_path, lambda_llm_bin,
     assert r.returncode != 0
     assert "model.layers.1.mlp.up_proj.weight" in r.stderr
     assert not out.exists()
+
+
+def test_synthetic_model_converts_runs_and_stays_marked_synthetic(tmp_path, lambda_llm_bin, cache_dir):
+    if not (cache_dir / "vocab" / "ggml-vocab-llama-spm.gguf").is_file():
+        from conftest import missing
+        missing("vocab ggml-vocab-llama-spm.gguf")
+    r = run(lambda_llm_bin, "synthesize", "--preset", "tiny", "-o", tmp_path / "synth")
+    assert r.returncode == 0, r.stderr
+    assert "synthetic weights" in r.stdout + r.stderr
+    out = tmp_path / "tiny-q4.gguf"
+    r = run(lambda_llm_bin, "convert", tmp_path / "synth", "-o", out, "--type", "int4-sym")
+    assert r.returncode == 0, r.stderr
+    assert "synthetic weights: accuracy not meaningful" in run(lambda_llm_bin, "inspect", out).stdout
+    # The real Llama-2 vocabulary came along: SentencePiece with BOS first.
+    ids = json.loads(run(lambda_llm_bin, "tokenize", "--model", out, "Hello world").stdout)
+    assert ids == [1, 15043, 3186]
+    r = run(lambda_llm_bin, "generate", "--model", out, "--prompt", "Hello", "--max-tokens", "4",
+            "--temperature", "0", "--ignore-eos")
+    assert r.returncode == 0, r.stderr
