@@ -73,11 +73,10 @@ public struct Converter: Sendable {
         } catch let error as GGUFWriterError {
             throw ConversionError.output(path: outputPath, reason: "\(error)")
         }
-        let (s, atto) = (clock.now - started).components
         let size = (try? FileManager.default.attributesOfItem(atPath: outputPath)[.size] as? Int) ?? 0
         return ConversionReport(
             outputPath: outputPath, type: type, bytes: size,
-            seconds: Double(s) + Double(atto) * 1e-18,
+            seconds: (clock.now - started) / .seconds(1),
             tensorTypes: plan.map { ($0.0.name, $0.1) }
         )
     }

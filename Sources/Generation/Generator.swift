@@ -131,7 +131,7 @@ public final class Generator: @unchecked Sendable {
             throw .engine(error)
         }
         cachedTokens.append(contentsOf: prompt[reuse...])
-        timings.prefillSeconds = seconds(clock.now - started)
+        timings.prefillSeconds = (clock.now - started) / .seconds(1)
 
         var sampler = Sampler(parameters: request.sampling, vocabularySize: session.model.configuration.vocabularySize)
         for token in prompt.suffix(request.sampling.repetitionWindow) { sampler.accept(token) }
@@ -148,7 +148,7 @@ public final class Generator: @unchecked Sendable {
             let token = sampler.sample(logits: UnsafeMutableBufferPointer(mutating: logits))
             if firstTokenAt == nil {
                 firstTokenAt = clock.now
-                timings.timeToFirstTokenSeconds = seconds(clock.now - started)
+                timings.timeToFirstTokenSeconds = (clock.now - started) / .seconds(1)
             }
             if !request.ignoreEndOfGeneration && tokenizer.isEndOfGeneration(token) {
                 finish = .stop
@@ -186,8 +186,8 @@ public final class Generator: @unchecked Sendable {
         }
         let finished = clock.now
         timings.generatedTokens = generated.count
-        if let firstTokenAt { timings.decodeSeconds = seconds(finished - firstTokenAt) }
-        timings.totalSeconds = seconds(finished - started)
+        if let firstTokenAt { timings.decodeSeconds = (finished - firstTokenAt) / .seconds(1) }
+        timings.totalSeconds = (finished - started) / .seconds(1)
         return GenerationResult(
             text: text, tokens: generated, finishReason: finish,
             deadlineReached: deadlineReached, timings: timings
@@ -198,10 +198,5 @@ public final class Generator: @unchecked Sendable {
     public func reset() {
         cachedTokens.removeAll()
         session.reset()
-    }
-
-    private func seconds(_ d: Duration) -> Double {
-        let (s, atto) = d.components
-        return Double(s) + Double(atto) * 1e-18
     }
 }

@@ -27,8 +27,7 @@ public final class LoadedModel: @unchecked Sendable {
         self.tokenizer = try TokenizerLoader.load(from: file)
         self.chatTemplate = ChatTemplate.detect(fromTemplate: file.metadata.string("tokenizer.chat_template"))
         self.pool = ThreadPool(threads: max(1, threads))
-        let (s, atto) = (clock.now - started).components
-        self.loadSeconds = Double(s) + Double(atto) * 1e-18
+        self.loadSeconds = (clock.now - started) / .seconds(1)
     }
 
     /// A fresh session and generator with its own KV cache of `context` tokens
