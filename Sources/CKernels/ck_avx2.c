@@ -69,10 +69,9 @@ AVX2 void ck_avx2_quantize_act(uint32_t type, const float *x, void *dst, size_t 
     if (type == CK_TYPE_Q4_0 || type == CK_TYPE_Q4_1 || type == CK_TYPE_Q8_0) {
         ck_act_q8 *y = dst;
         for (size_t i = 0; i < cols / CK_QK; i++, x += CK_QK) {
-            const float d = ck_absmax(x, CK_QK) / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-            const int sum = ck_quantize32(x, id, y[i].qs, 0);
-            y[i].d = d;
-            y[i].s = d * (float)sum;
+            const float amax = ck_absmax(x, CK_QK);
+            const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+            ck_set_act_scales(&y[i], type, d, ck_quantize32(x, id, y[i].qs, 0));
         }
     } else if (type == CK_TYPE_Q4_K || type == CK_TYPE_Q6_K) {
         ck_act_q8k *y = dst;

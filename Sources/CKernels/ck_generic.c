@@ -4,19 +4,18 @@
 #include "ck_internal.h"
 #include <math.h>
 
-static void ck_generic_quantize_q8(const float *x, ck_act_q8 *y, size_t nb) {
+static void ck_generic_quantize_q8(uint32_t type, const float *x, ck_act_q8 *y, size_t nb) {
     for (size_t i = 0; i < nb; i++, x += CK_QK) {
         float amax = 0.0f;
         for (int j = 0; j < CK_QK; j++) amax = fmaxf(amax, fabsf(x[j]));
-        const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < CK_QK; j++) {
             const int q = (int)nearbyintf(x[j] * id);
             y[i].qs[j] = (int8_t)q;
             sum += q;
         }
-        y[i].d = d;
-        y[i].s = d * (float)sum;
+        ck_set_act_scales(&y[i], type, d, sum);
     }
 }
 
@@ -40,7 +39,7 @@ static void ck_generic_quantize_q8k(const float *x, ck_act_q8k *y, size_t nb) {
 
 void ck_generic_quantize_act(uint32_t type, const float *x, void *dst, size_t cols) {
     switch (type) {
-    case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: case CK_TYPE_Q8_0: ck_generic_quantize_q8(x, dst, cols / CK_QK); break;
+    case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: case CK_TYPE_Q8_0: ck_generic_quantize_q8(type, x, dst, cols / CK_QK); break;
     case CK_TYPE_Q4_K: case CK_TYPE_Q6_K: ck_generic_quantize_q8k(x, dst, cols / CK_QKK); break;
     default: break;
     }

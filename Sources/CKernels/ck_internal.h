@@ -43,6 +43,18 @@ static inline float ck_half_to_float_inline(uint16_t h) {
     return ck_f32_from_bits(result);
 }
 
+static inline float ck_round_half(float f) { return ck_half_to_float_inline(ck_fp32_to_fp16(f)); }
+
+// Activation scales are rounded through fp16 because ggml stores them as fp16 (block_q8_0
+// and block_q8_1): with the same rounding our quantized dot products equal llama.cpp's up
+// to float summation order, so greedy outputs on the same file agree. Q4_1 weights fold
+// their minimum with s, which ggml also stores as fp16 (of the unrounded d times the sum);
+// Q4_0 folds its -8 offset with s, which ggml computes exactly in integers.
+static inline void ck_set_act_scales(ck_act_q8 *y, uint32_t type, float d, int sum) {
+    y->d = ck_round_half(d);
+    y->s = type == CK_TYPE_Q4_1 ? ck_round_half(d * (float)sum) : y->d * (float)sum;
+}
+
 // 6-bit scale and min j of a Q4_K super-block.
 static inline void ck_q4k_scale_min(int j, const uint8_t *q, uint8_t *sc, uint8_t *m) {
     if (j < 4) {

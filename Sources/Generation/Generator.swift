@@ -144,8 +144,13 @@ public final class Generator: @unchecked Sendable {
         var firstTokenAt: ContinuousClock.Instant?
         var stopped = false, cancelled = false
 
+        // Ignoring end-of-generation means never choosing it (as llama.cpp's --ignore-eos
+        // does): the model goes on with ordinary text instead of emitting control tokens.
+        let masked = request.ignoreEndOfGeneration ? tokenizer.endOfGenerationTokens.filter { Int($0) < logits.count } : []
         while true {
-            let token = sampler.sample(logits: UnsafeMutableBufferPointer(mutating: logits))
+            let scores = UnsafeMutableBufferPointer(mutating: logits)
+            for id in masked { scores[Int(id)] = -.infinity }
+            let token = sampler.sample(logits: scores)
             if firstTokenAt == nil {
                 firstTokenAt = clock.now
                 timings.timeToFirstTokenSeconds = (clock.now - started) / .seconds(1)

@@ -90,6 +90,8 @@ public struct BytePairTokenizer: Tokenizer, VocabularyBacked {
 
     public func isEndOfGeneration(_ id: Int32) -> Bool { vocabulary.endOfGeneration.contains(id) }
 
+    public var endOfGenerationTokens: [Int32] { vocabulary.endOfGeneration.sorted() }
+
     // MARK: Merging
 
     private struct Symbol {

@@ -67,6 +67,8 @@ public struct SentencePieceTokenizer: Tokenizer, VocabularyBacked {
 
     public func isEndOfGeneration(_ id: Int32) -> Bool { vocabulary.endOfGeneration.contains(id) }
 
+    public var endOfGenerationTokens: [Int32] { vocabulary.endOfGeneration.sorted() }
+
     // MARK: Merging
 
     private struct Symbol {

@@ -29,6 +29,9 @@ public protocol Tokenizer: Sendable {
 
     /// EOS, EOT, EOM and the end-of-turn tokens llama.cpp recognises by their text.
     func isEndOfGeneration(_ id: Int32) -> Bool
+
+    /// Every id `isEndOfGeneration` accepts, ascending (generation with EOS ignored masks them).
+    var endOfGenerationTokens: [Int32] { get }
 }
 
 public extension Tokenizer {

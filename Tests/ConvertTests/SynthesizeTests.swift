@@ -9,7 +9,7 @@ private let llamaVocab = TestAssets.vocab("llama-spm")
 @Suite("Synthesizer", .enabled(if: TestAssets.has(llamaVocab)))
 struct SynthesizeTests {
     private func synthesize(_ preset: SynthesisPreset = .tiny, seed: UInt64 = 0, threads: Int = 2) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: try GGUFTestFiles.temporaryDirectory())
         _ = try Synthesizer(preset: preset, vocabularyGGUF: llamaVocab.path, seed: seed, threads: threads)
             .synthesize(to: dir.path)
         return dir

@@ -62,6 +62,20 @@ struct GeneratorTests {
         #expect(!result.text.isEmpty)
     }
 
+    @Test("ignoring end-of-generation runs to max tokens without ever choosing an end token")
+    func ignoringEndOfGenerationMasksEndTokens() throws {
+        let (loaded, gen) = try generator()
+        let tokens = loaded.tokens(forChat: [ChatMessage(role: "user", content: "Say hello.")])
+        var request = greedy(tokens, max: 48)
+        request.ignoreEndOfGeneration = true
+        let result = try gen.generate(request)
+        #expect(result.tokens.count == 48)
+        #expect(result.finishReason == .length)
+        let endTokens = Set(loaded.tokenizer.endOfGenerationTokens)
+        #expect(!endTokens.isEmpty)
+        #expect(result.tokens.allSatisfy { !endTokens.contains($0) })
+    }
+
     @Test("returning false from the text callback cancels generation at once")
     func cancellation() throws {
         let (loaded, gen) = try generator()

@@ -46,9 +46,10 @@ public enum GGUFTestFiles {
         return path
     }
 
-    /// A new empty directory under the system temporary directory.
+    /// A new empty directory under this test process's own temporary root, which is
+    /// removed when the process exits (tests need not clean up after themselves).
     public static func temporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "lambda-llm-test-" + UUID().uuidString
+        let path = testRoot + "/" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -66,6 +67,12 @@ public enum GGUFTestFiles {
         }
     }
 }
+
+private let testRoot: String = {
+    let path = NSTemporaryDirectory() + "lambda-llm-tests-\(getpid())"
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "lambda-llm-tests-\(getpid())") }
+    return path
+}()
 
 /// Hand-assembled little-endian GGUF bytes, for files no well-behaved writer would produce.
 public struct GGUFBytes {

@@ -18,10 +18,11 @@ of f16 moves logits by 3.7e-2. Near-ties also swap at the top-5 boundary
     (Measured: 2.0e-2..3.7e-2; top-5 set differs at position 15.)
   - --precision exact (float activations): < 1e-4 (measured: 1.4e-6, float32
     accumulation); top-5 sets equal.
-and in both cases the 32-token greedy continuation identical. The prompt was
-picked among 18 for its margins: every q8 simulation variant kept its argmax
-at all positions and the full greedy continuation (smallest reference
-top-1/top-2 gap along the greedy path: 0.47% of max |logit|).
+Greedy continuation (32 tokens): exact must be identical; fast identical, or
+taking the reference's runner-up at a near-tie (top two within 0.5 logits),
+after which the texts differ and are not compared. Since the 8-bit path rounds
+its block scales through fp16 as ggml does (to agree with llama.cpp), it takes
+the runner-up at step 7 of this prompt, where the reference's margin is 0.24.
 """
 import hashlib
 import json
@@ -145,5 +146,19 @@ def test_argmax_and_top5_match_reference(engine, reference, precision, position)
         assert set(rank_ours[:5]) <= set(rank_ref[:10]), detail
 
 
-def test_greedy_continuation_matches_reference(engine, reference):
-    assert engine["greedy"] == reference["greedy"]
+NEAR_TIE = 0.5  # logits
+
+
+def test_greedy_continuation_matches_reference(engine, reference, precision):
+    ours, ref = engine["greedy"], reference["greedy"]
+    if precision == "exact" or ours == ref:
+        assert ours == ref
+        return
+    # 8-bit activations move logits by up to ~6e-2 of their range, so where the
+    # reference's top two are nearly tied the fast path may take the runner-up; after
+    # that the two continue from different text and cannot be compared. Anything else
+    # (a divergence at a clear winner) is a bug.
+    k = next(i for i, (a, b) in enumerate(zip(ours, ref)) if a != b)
+    margin, runner_up = reference["greedy_margin"][k], reference["greedy_runner_up"][k]
+    assert ours[k] == runner_up and margin < NEAR_TIE, (
+        f"step {k}: ours {ours[k]}, reference {ref[k]} by {margin:.3f} logits over runner-up {runner_up}")

@@ -214,11 +214,17 @@ class LlamaReference:
                 raise ReferenceError(f"position {p} outside the {len(tokens)}-token prompt")
         self.reset()
         logits = self.forward(tokens)
-        result = {"logits": {str(p): logits[p].tolist() for p in positions}, "greedy": []}
+        # Per greedy step, the runner-up and its distance to the winner: a near-tie
+        # is where a rounding difference may legitimately choose the other token.
+        result = {"logits": {str(p): logits[p].tolist() for p in positions}, "greedy": [],
+                  "greedy_runner_up": [], "greedy_margin": []}
         last = logits[-1]
         for step in range(greedy):
-            token = int(np.argmax(last))
+            first, second = (int(i) for i in np.argsort(-last)[:2])
+            token = first
             result["greedy"].append(token)
+            result["greedy_runner_up"].append(second)
+            result["greedy_margin"].append(float(last[first] - last[second]))
             if step + 1 < greedy:
                 last = self.forward([token])[-1]
         return result
