@@ -23,10 +23,14 @@ let package = Package(
         .target(name: "Engine", dependencies: ["ModelFiles", "Kernels"]),
         .target(name: "Generation", dependencies: ["Engine", "Tokenizer", "ModelFiles"]),
         .target(name: "Convert", dependencies: ["ModelFiles", "Kernels", "Tokenizer"]),
+        // AWS Lambda's limits and prices: one table, read by the study, the runtime and the packager.
+        .target(name: "LambdaLimits"),
+        // The study: measures variants in child processes, renders the report, judges Lambda fit.
+        .target(name: "Study", dependencies: ["LambdaLimits", "ModelFiles", "Kernels"]),
         .executableTarget(
             name: "LambdaLLMCLI",
             dependencies: [
-                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert",
+                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert", "LambdaLimits", "Study",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +41,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "ModelFiles", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Kernels", "TestSupport"]),
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFiles", "Kernels", "Tokenizer", "TestSupport"]),
+        .testTarget(name: "StudyTests", dependencies: ["Study", "LambdaLimits"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "ModelFiles", "TestSupport"]),
     ]
 )

@@ -68,14 +68,7 @@ public struct Synthesizer {
 
     /// `$LAMBDA_LLM_CACHE` (or `$XDG_CACHE_HOME/lambda-llm`, or `~/.cache/lambda-llm`) + `/vocab/ggml-vocab-llama-spm.gguf`.
     public static func defaultVocabularyPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let cache: String
-        if let dir = environment["LAMBDA_LLM_CACHE"], !dir.isEmpty {
-            cache = dir
-        } else {
-            let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache")
-            cache = base + "/lambda-llm"
-        }
-        return cache + "/vocab/ggml-vocab-llama-spm.gguf"
+        AssetCache.path("vocab/ggml-vocab-llama-spm.gguf", environment: environment)
     }
 
     /// Writes the model into `directory` (created if needed; existing files of the same names are replaced).

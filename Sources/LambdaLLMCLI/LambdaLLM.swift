@@ -8,7 +8,7 @@ struct LambdaLLM: ParsableCommand {
         abstract: "Make Llama-family models small and fast enough for AWS Lambda, measure them, serve them.",
         subcommands: [
             GenerateCommand.self, TokenizeCommand.self, InspectCommand.self, BenchCommand.self, ConvertCommand.self, SynthesizeCommand.self,
-            DebugLogitsCommand.self,
+            StudyCommand.self, EvaluateCommand.self, DebugLogitsCommand.self,
         ]
     )
 }
