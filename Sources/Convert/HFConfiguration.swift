@@ -94,14 +94,14 @@ public struct HFConfiguration: Decodable, Sendable, Equatable {
     }
 
     /// Reads and validates `directory/config.json`.
-    public static func load(directory: String) throws(ConvertError) -> HFConfiguration {
+    public static func load(directory: String) throws(CheckpointFileError) -> HFConfiguration {
         let path = (directory as NSString).appendingPathComponent("config.json")
         let data = try readFile(path)
         return try decode(data, file: path)
     }
 
     /// Decodes and validates config.json's bytes; `file` names them in errors.
-    public static func decode(_ data: Data, file: String = "config.json") throws(ConvertError) -> HFConfiguration {
+    public static func decode(_ data: Data, file: String = "config.json") throws(CheckpointFileError) -> HFConfiguration {
         let configuration: HFConfiguration
         do {
             configuration = try JSONDecoder().decode(HFConfiguration.self, from: data)
@@ -116,13 +116,13 @@ public struct HFConfiguration: Decodable, Sendable, Equatable {
 
     public var headDimension: Int { headDim ?? hiddenSize / numAttentionHeads }
 
-    func validate(file: String) throws(ConvertError) {
+    func validate(file: String) throws(CheckpointFileError) {
         guard architectures.contains(where: Self.supportedArchitectures.contains) else {
             throw .unsupportedArchitecture(file: file, found: architectures, supported: Self.supportedArchitectures)
         }
         // GGUF stores these as uint32; anything larger is a corrupt file, not a model.
         let limit = Int(UInt32.max)
-        func positive(_ value: Int, _ field: String) throws(ConvertError) {
+        func positive(_ value: Int, _ field: String) throws(CheckpointFileError) {
             guard value > 0, value <= limit else {
                 throw .invalidField(file: file, field: field, reason: "is \(value); must be between 1 and \(limit)")
             }
@@ -198,7 +198,7 @@ public struct HFConfiguration: Decodable, Sendable, Equatable {
         return entries
     }
 
-    static func readFile(_ path: String) throws(ConvertError) -> Data {
+    static func readFile(_ path: String) throws(CheckpointFileError) -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path) }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path))

@@ -10,7 +10,7 @@ public enum HFTokenizerImport {
         case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
     }
 
-    public static func metadata(directory: String, configuration: HFConfiguration) throws(ConvertError) -> [(String, GGUFValue)] {
+    public static func metadata(directory: String, configuration: HFConfiguration) throws(CheckpointFileError) -> [(String, GGUFValue)] {
         let files = TokenizerFiles(directory: directory)
         if FileManager.default.fileExists(atPath: files.sentencePiece) {
             return try sentencePieceMetadata(files, configuration)
@@ -34,7 +34,7 @@ public enum HFTokenizerImport {
 
     // MARK: SentencePiece
 
-    private static func sentencePieceMetadata(_ files: TokenizerFiles, _ configuration: HFConfiguration) throws(ConvertError) -> [(String, GGUFValue)] {
+    private static func sentencePieceMetadata(_ files: TokenizerFiles, _ configuration: HFConfiguration) throws(CheckpointFileError) -> [(String, GGUFValue)] {
         let model = try SentencePieceModelProto(contentsOf: files.sentencePiece)
         let vocabSize = configuration.vocabSize
         guard model.pieces.count <= vocabSize else {
@@ -57,7 +57,7 @@ public enum HFTokenizerImport {
             case .unused: .unused
             }
         }
-        func setAdded(id: Int, text: String, special: Bool, file: String) throws(ConvertError) {
+        func setAdded(id: Int, text: String, special: Bool, file: String) throws(CheckpointFileError) {
             guard id >= 0, id < vocabSize else {
                 throw .invalidTokenizer(file: file, reason: "added token \"\(text)\" has id \(id), outside vocab_size \(vocabSize)")
             }
@@ -113,7 +113,7 @@ public enum HFTokenizerImport {
     static let gpt2Regex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
     static let llama3Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
-    private static func bytePairMetadata(_ files: TokenizerFiles, _ configuration: HFConfiguration) throws(ConvertError) -> [(String, GGUFValue)] {
+    private static func bytePairMetadata(_ files: TokenizerFiles, _ configuration: HFConfiguration) throws(CheckpointFileError) -> [(String, GGUFValue)] {
         let file = files.tokenizerJSON
         guard let json = try jsonObject(file, required: true) else { throw .missingFile(file) }
         guard let model = json["model"] as? [String: Any] else {
@@ -135,7 +135,7 @@ public enum HFTokenizerImport {
         let vocabSize = configuration.vocabSize
         var tokens: [String?] = Array(repeating: nil, count: vocabSize)
         var types = [TokenType](repeating: .normal, count: vocabSize)
-        func assign(_ text: String, _ idValue: Any?, _ type: TokenType, _ field: String) throws(ConvertError) {
+        func assign(_ text: String, _ idValue: Any?, _ type: TokenType, _ field: String) throws(CheckpointFileError) {
             guard let id = idValue as? Int else {
                 throw .invalidTokenizer(file: file, reason: "\(field): id of \"\(text)\" is not an integer")
             }
@@ -204,7 +204,7 @@ public enum HFTokenizerImport {
     /// Merges as GGUF's "left right" strings. Since transformers 4.45 tokenizer.json may
     /// store pairs as arrays so that parts can contain spaces; like llama.cpp we then
     /// write a space inside a part as U+0120, the byte-level encoding of a space.
-    static func mergeStrings(_ value: Any?, file: String) throws(ConvertError) -> [String] {
+    static func mergeStrings(_ value: Any?, file: String) throws(CheckpointFileError) -> [String] {
         guard let list = value as? [Any] else {
             throw .invalidTokenizer(file: file, reason: "model.merges is missing or not an array")
         }
@@ -225,7 +225,7 @@ public enum HFTokenizerImport {
 
     /// llama.cpp names the pre-tokenizer by hashing the tokenization of a check string
     /// with the Python tokenizer; without Python we recognise the JSON description.
-    static func preTokenizerName(_ value: Any?, config: [String: Any], file: String) throws(ConvertError) -> String {
+    static func preTokenizerName(_ value: Any?, config: [String: Any], file: String) throws(CheckpointFileError) -> String {
         let steps: [[String: Any]]
         if let object = value as? [String: Any] {
             steps = object["type"] as? String == "Sequence" ? (object["pretokenizers"] as? [Any] ?? []).compactMap { $0 as? [String: Any] } : [object]
@@ -285,7 +285,7 @@ public enum HFTokenizerImport {
     }
 
     /// `chat_template` is a string, or a list of named templates of which "default" is used.
-    private static func chatTemplate(_ config: [String: Any], file: String) throws(ConvertError) -> String? {
+    private static func chatTemplate(_ config: [String: Any], file: String) throws(CheckpointFileError) -> String? {
         guard let value = config["chat_template"] else { return nil }
         if let text = value as? String { return text }
         if let list = value as? [Any] {
@@ -297,15 +297,15 @@ public enum HFTokenizerImport {
         throw .invalidTokenizer(file: file, reason: "chat_template is neither a string nor a list of named templates")
     }
 
-    private static func jsonObject(_ path: String, required: Bool) throws(ConvertError) -> [String: Any]? {
+    private static func jsonObject(_ path: String, required: Bool) throws(CheckpointFileError) -> [String: Any]? {
         guard required || FileManager.default.fileExists(atPath: path) else { return nil }
         let data = try HFConfiguration.readFile(path)
         do {
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ConvertError.invalidJSON(file: path, reason: "top level is not an object")
+                throw CheckpointFileError.invalidJSON(file: path, reason: "top level is not an object")
             }
             return object
-        } catch let error as ConvertError {
+        } catch let error as CheckpointFileError {
             throw error
         } catch {
             throw .invalidJSON(file: path, reason: (error as NSError).localizedDescription)

@@ -28,8 +28,8 @@ public struct SentencePieceModelProto: Sendable, Equatable {
     public var addDummyPrefix = true
 
     /// Decodes `tokenizer.model` bytes; `file` names them in errors.
-    public init(bytes: [UInt8], file: String) throws(ConvertError) {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(ConvertError) in
+    public init(bytes: [UInt8], file: String) throws(CheckpointFileError) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(CheckpointFileError) in
             var reader = WireReader(bytes: buffer, start: 0, end: buffer.count, file: file)
             while let (field, wire) = try reader.nextTag() {
                 switch (field, wire) {
@@ -49,12 +49,12 @@ public struct SentencePieceModelProto: Sendable, Equatable {
         }
     }
 
-    public init(contentsOf path: String) throws(ConvertError) {
+    public init(contentsOf path: String) throws(CheckpointFileError) {
         let data = try HFConfiguration.readFile(path)
         try self.init(bytes: [UInt8](data), file: path)
     }
 
-    private static func piece(_ reader: WireReader) throws(ConvertError) -> Piece {
+    private static func piece(_ reader: WireReader) throws(CheckpointFileError) -> Piece {
         var reader = reader
         let start = reader.offset
         var text: String?
@@ -78,7 +78,7 @@ public struct SentencePieceModelProto: Sendable, Equatable {
         return Piece(piece: text, score: score, type: type)
     }
 
-    private mutating func readTrainerSpec(_ reader: WireReader) throws(ConvertError) {
+    private mutating func readTrainerSpec(_ reader: WireReader) throws(CheckpointFileError) {
         var reader = reader
         while let (field, wire) = try reader.nextTag() {
             switch (field, wire) {
@@ -93,7 +93,7 @@ public struct SentencePieceModelProto: Sendable, Equatable {
         }
     }
 
-    private mutating func readNormalizerSpec(_ reader: WireReader) throws(ConvertError) {
+    private mutating func readNormalizerSpec(_ reader: WireReader) throws(CheckpointFileError) {
         var reader = reader
         while let (field, wire) = try reader.nextTag() {
             if field == 3, wire == 0 {
@@ -120,12 +120,12 @@ private struct WireReader {
         self.file = file
     }
 
-    func error(_ reason: String, at position: Int? = nil) -> ConvertError {
+    func error(_ reason: String, at position: Int? = nil) -> CheckpointFileError {
         .malformedProtobuf(file: file, offset: position ?? offset, reason: reason)
     }
 
     /// The next (field number, wire type), or nil at the end of the window.
-    mutating func nextTag() throws(ConvertError) -> (Int, Int)? {
+    mutating func nextTag() throws(CheckpointFileError) -> (Int, Int)? {
         guard offset < end else { return nil }
         let at = offset
         let tag = try varint()
@@ -134,7 +134,7 @@ private struct WireReader {
         return (Int(field), Int(tag & 7))
     }
 
-    mutating func varint() throws(ConvertError) -> UInt64 {
+    mutating func varint() throws(CheckpointFileError) -> UInt64 {
         let start = offset
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -150,11 +150,11 @@ private struct WireReader {
     }
 
     /// proto int32: negatives are sign-extended to 64 bits on the wire.
-    mutating func int32() throws(ConvertError) -> Int {
+    mutating func int32() throws(CheckpointFileError) -> Int {
         Int(Int32(truncatingIfNeeded: Int64(bitPattern: try varint())))
     }
 
-    mutating func fixed32() throws(ConvertError) -> UInt32 {
+    mutating func fixed32() throws(CheckpointFileError) -> UInt32 {
         guard end - offset >= 4 else { throw error("truncated fixed32") }
         var value: UInt32 = 0
         for i in 0..<4 { value |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
@@ -163,7 +163,7 @@ private struct WireReader {
     }
 
     /// Bounds of a length-delimited field's payload, advancing past it.
-    mutating func lengthDelimited() throws(ConvertError) -> Range<Int> {
+    mutating func lengthDelimited() throws(CheckpointFileError) -> Range<Int> {
         let at = offset
         let length = try varint()
         guard length <= UInt64(end - offset) else {
@@ -174,12 +174,12 @@ private struct WireReader {
         return range
     }
 
-    mutating func subReader() throws(ConvertError) -> WireReader {
+    mutating func subReader() throws(CheckpointFileError) -> WireReader {
         let range = try lengthDelimited()
         return WireReader(bytes: bytes, start: range.lowerBound, end: range.upperBound, file: file)
     }
 
-    mutating func string() throws(ConvertError) -> String {
+    mutating func string() throws(CheckpointFileError) -> String {
         let range = try lengthDelimited()
         // Not Foundation's String(bytes:encoding:): it drops a leading U+FEFF, which is a real piece.
         // Decoding repairs invalid UTF-8 with U+FFFD, so a changed round trip means invalid input.
@@ -189,7 +189,7 @@ private struct WireReader {
         return text
     }
 
-    mutating func skip(_ wire: Int) throws(ConvertError) {
+    mutating func skip(_ wire: Int) throws(CheckpointFileError) {
         let at = offset
         switch wire {
         case 0: _ = try varint()

@@ -55,6 +55,17 @@ public struct LlamaConfiguration: Sendable, Equatable {
         let dim = try required("embedding_length")
         let heads = try required("attention.head_count")
         let vocab = metadata.int("\(arch).vocab_size") ?? embeddingRows ?? 0
+        // Linear and YaRN context extension change the rotary angles; running without
+        // them would answer wrongly and quietly, so such files are refused by name.
+        // (Llama-3.1's scaling arrives as the rope_freqs tensor, which the model applies.)
+        if let scaling = metadata.string("\(arch).rope.scaling.type"), scaling != "none",
+           (metadata.float("\(arch).rope.scaling.factor") ?? 1) != 1 {
+            throw .invalidConfiguration(key: "\(arch).rope.scaling.type",
+                                        reason: "\"\(scaling)\" RoPE scaling is not supported yet (only unscaled RoPE and Llama-3.1 rope_freqs)")
+        }
+        if let linear = metadata.float("\(arch).rope.scale_linear"), linear != 1 {
+            throw .invalidConfiguration(key: "\(arch).rope.scale_linear", reason: "linear RoPE scaling \(linear) is not supported yet")
+        }
         self.init(
             architecture: arch,
             embeddingLength: dim,

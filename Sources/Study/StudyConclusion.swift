@@ -51,7 +51,9 @@ public enum StudyConclusion {
 
     private static func accuracySentence(_ r: StudyResults) -> String {
         let measured = r.variants.compactMap(\.accuracy)
-        guard let first = measured.first else { return "Accuracy: not measured." }
+        guard let first = measured.first else {
+            return r.source.synthetic ? "Accuracy: not meaningful (synthetic weights)." : "Accuracy: not measured."
+        }
         guard measured.allSatisfy(\.meaningful) else { return "Accuracy: not meaningful (synthetic weights)." }
         let reference = r.variants.first { $0.type == first.reference }
         let referencePerplexity = reference?.accuracy?.perplexity
@@ -133,7 +135,8 @@ public enum StudyConclusion {
             return (cheapest(deployable), "no deployable variant stays within \(limit) nats of \(name), "
                 + "so it is chosen as the cheapest deployable variant")
         }
-        let why = measured.isEmpty ? "accuracy was not measured" : "accuracy is not meaningful with synthetic weights"
+        let why = measured.isEmpty && !r.source.synthetic
+            ? "accuracy was not measured" : "accuracy is not meaningful with synthetic weights"
         return (cheapest(deployable), "it is the cheapest deployable variant (\(why))")
     }
 

@@ -159,7 +159,8 @@ public enum StudyReport {
                                             "Tokens scored"])
         for v in r.variants {
             guard let a = v.accuracy else {
-                table.rows.append([variantCell(v)] + Array(repeating: "not measured", count: 4))
+                let cell = r.source.synthetic ? "n/a (synthetic weights)" : "not measured"
+                table.rows.append([variantCell(v)] + Array(repeating: cell, count: 4))
                 continue
             }
             let figures = a.meaningful
@@ -172,7 +173,9 @@ public enum StudyReport {
 
     private static func accuracyNotes(_ r: StudyResults) -> [String] {
         if r.settings.corpus == nil, r.variants.allSatisfy({ $0.accuracy == nil }) {
-            return ["No corpus was scored, so accuracy was not measured."]
+            return [r.source.synthetic
+                ? "Synthetic weights: accuracy is not meaningful, so no corpus was scored (--eval-tokens scores one anyway)."
+                : "No corpus was scored, so accuracy was not measured."]
         }
         return []
     }

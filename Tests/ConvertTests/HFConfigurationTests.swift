@@ -6,12 +6,12 @@ import TestSupport
 
 @Suite("HFConfiguration")
 struct HFConfigurationTests {
-    private func decode(_ config: [String: Any]) throws(ConvertError) -> HFConfiguration {
+    private func decode(_ config: [String: Any]) throws(CheckpointFileError) -> HFConfiguration {
         let data = try! JSONSerialization.data(withJSONObject: config)
         return try HFConfiguration.decode(data, file: "config.json")
     }
 
-    private func error(_ config: [String: Any]) -> ConvertError? {
+    private func error(_ config: [String: Any]) -> CheckpointFileError? {
         do { _ = try decode(config); return nil } catch { return error }
     }
 
@@ -114,11 +114,11 @@ struct HFConfigurationTests {
     @Test("reports a missing file, bad JSON, a missing key and a wrong type with the file and field")
     func badFiles() throws {
         let empty = try GGUFTestFiles.temporaryDirectory()
-        #expect(throws: ConvertError.missingFile(empty + "/config.json")) { try HFConfiguration.load(directory: empty) }
+        #expect(throws: CheckpointFileError.missingFile(empty + "/config.json")) { try HFConfiguration.load(directory: empty) }
 
         let broken = try ConvertFixtures.directory(["config.json": "{\"hidden_size\": 5,"])
         #expect { try HFConfiguration.load(directory: broken) } throws: { error in
-            guard case .invalidJSON(let file, _) = error as? ConvertError else { return false }
+            guard case .invalidJSON(let file, _) = error as? CheckpointFileError else { return false }
             return file.hasSuffix("/config.json")
         }
         let missing = error(ConvertFixtures.llamaConfig(removing: ["intermediate_size"]))

@@ -77,7 +77,7 @@ struct HFTokenizerImportTests {
         #expect(metadata.bool("tokenizer.ggml.add_space_prefix") == false)
         #expect(metadata.string("tokenizer.chat_template") == "{{ messages }}")
 
-        #expect(throws: ConvertError.self) {
+        #expect(throws: CheckpointFileError.self) {
             try HFTokenizerImport.metadata(directory: directory, configuration: configuration(vocabSize: 5))
         }
     }
@@ -136,14 +136,14 @@ struct HFTokenizerImportTests {
         let pairs = try HFTokenizerImport.mergeStrings([["h", "e"], ["Ġ", "w"]], file: "t")
         #expect(strings == pairs)
         #expect(try HFTokenizerImport.mergeStrings([["a b", "c"]], file: "t") == ["a\u{120}b c"])
-        #expect(throws: ConvertError.invalidTokenizer(file: "t", reason: "model.merges[1] is neither \"a b\" nor [\"a\", \"b\"]")) {
+        #expect(throws: CheckpointFileError.invalidTokenizer(file: "t", reason: "model.merges[1] is neither \"a b\" nor [\"a\", \"b\"]")) {
             try HFTokenizerImport.mergeStrings(["a b", ["a"]], file: "t")
         }
     }
 
     @Test("names the pre-tokenizer from its JSON: Llama-3 split, GPT-2 byte level, SmolLM digits")
     func preTokenizerNames() throws {
-        func name(_ pre: Any, config: [String: Any] = [:]) throws(ConvertError) -> String {
+        func name(_ pre: Any, config: [String: Any] = [:]) throws(CheckpointFileError) -> String {
             try HFTokenizerImport.preTokenizerName(pre, config: config, file: "tokenizer.json")
         }
         func split(_ regex: String) -> [String: Any] {
@@ -163,10 +163,10 @@ struct HFTokenizerImportTests {
         #expect(try name(digits, config: ["clean_up_tokenization_spaces": true]) == "starcoder")
 
         #expect { try name(split("\\p{N}+|[a-z]+")) } throws: { error in
-            (error as? ConvertError)?.description.contains("\\p{N}+|[a-z]+") == true
+            (error as? CheckpointFileError)?.description.contains("\\p{N}+|[a-z]+") == true
         }
         #expect { try name(["type": "Metaspace", "replacement": "▁"]) } throws: { error in
-            guard case .unsupportedPreTokenizer(_, let text)? = error as? ConvertError else { return false }
+            guard case .unsupportedPreTokenizer(_, let text)? = error as? CheckpointFileError else { return false }
             return text.contains("Metaspace")
         }
     }
@@ -176,31 +176,31 @@ struct HFTokenizerImportTests {
         for type in ["Unigram", "WordPiece"] {
             let directory = try ConvertFixtures.directory(["tokenizer.json": Self.tinyTokenizerJSON(modelType: type)])
             #expect { try HFTokenizerImport.metadata(directory: directory, configuration: configuration(vocabSize: 16)) } throws: { error in
-                guard case .unsupportedTokenizerModel(_, let found, let supported)? = error as? ConvertError else { return false }
+                guard case .unsupportedTokenizerModel(_, let found, let supported)? = error as? CheckpointFileError else { return false }
                 return found == type && supported == ["BPE"]
             }
         }
         var json = Self.tinyTokenizerJSON()
         json["model"] = ["type": "BPE", "byte_fallback": true, "vocab": Self.tinyVocab, "merges": [String]()]
         let fallback = try ConvertFixtures.directory(["tokenizer.json": json])
-        #expect(throws: ConvertError.self) {
+        #expect(throws: CheckpointFileError.self) {
             try HFTokenizerImport.metadata(directory: fallback, configuration: configuration(vocabSize: 16))
         }
         let outOfRange = try ConvertFixtures.directory(["tokenizer.json": Self.tinyTokenizerJSON()])
         #expect { try HFTokenizerImport.metadata(directory: outOfRange, configuration: configuration(vocabSize: 15)) } throws: { error in
-            (error as? ConvertError)?.description.contains("<think>") == true
+            (error as? CheckpointFileError)?.description.contains("<think>") == true
         }
     }
 
     @Test("a directory without tokenizer files says what was looked for")
     func noTokenizer() throws {
         let directory = try GGUFTestFiles.temporaryDirectory()
-        #expect(throws: ConvertError.noTokenizer(directory: directory, lookedFor: ["tokenizer.model", "tokenizer.json"])) {
+        #expect(throws: CheckpointFileError.noTokenizer(directory: directory, lookedFor: ["tokenizer.model", "tokenizer.json"])) {
             try HFTokenizerImport.metadata(directory: directory, configuration: configuration(vocabSize: 16))
         }
         let broken = try ConvertFixtures.directory(["tokenizer.json": "{\"model\": "])
         #expect { try HFTokenizerImport.metadata(directory: broken, configuration: configuration(vocabSize: 16)) } throws: { error in
-            guard case .invalidJSON(let file, _)? = error as? ConvertError else { return false }
+            guard case .invalidJSON(let file, _)? = error as? CheckpointFileError else { return false }
             return file.hasSuffix("tokenizer.json")
         }
     }

@@ -65,4 +65,25 @@ struct LlamaModelLoadingTests {
             _ = try LlamaModel(file: try GGUFFile(path: path))
         }
     }
+
+    @Test("a RoPE scaling the engine does not implement is refused by key, not run wrongly")
+    func ropeScalingRefused() throws {
+        let path = try TinyLlamaFile().write {
+            $0.set("llama.rope.scaling.type", .string("yarn"))
+            $0.set("llama.rope.scaling.factor", .float32(4))
+        }
+        do {
+            _ = try LlamaModel(file: try GGUFFile(path: path))
+            Issue.record("expected an error")
+        } catch let error as EngineError {
+            guard case .invalidConfiguration(let key, let reason) = error else {
+                Issue.record("unexpected \(error)"); return
+            }
+            #expect(key == "llama.rope.scaling.type")
+            #expect(reason.contains("yarn"))
+        }
+        // "none" (what llama.cpp writes for unscaled models) still loads.
+        let plain = try TinyLlamaFile().write { $0.set("llama.rope.scaling.type", .string("none")) }
+        _ = try LlamaModel(file: try GGUFFile(path: plain))
+    }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import Kernels
 
@@ -177,6 +178,29 @@ struct MatMulTests {
                 #expect(c % MatMul.rowAlignment == 0 && c > 0)
                 #expect((rows + c - 1) / c * c >= rows)
                 if vectors > 1 { #expect(c * 2304 <= MatMul.chunkBytesForTiles) }
+            }
+        }
+    }
+
+    @Test("8-bit activation blocks store ggml's fp16-rounded scales on every ISA path")
+    func activationScalesRoundLikeGGML() throws {
+        var rng = TestRandom(seed: 11)
+        let x = (0..<64).map { _ in Float.random(in: -3...3, using: &rng) }
+        for isa in KernelISA.supported {
+            for type in [GGMLType.q8_0, .q4_0, .q4_1] {
+                var block = [UInt8](repeating: 0, count: ck_act_bytes(type.rawValue, 64))
+                x.withUnsafeBufferPointer { ck_quantize_act(isa.level, type.rawValue, $0.baseAddress, &block, 64) }
+                for b in 0..<2 {
+                    let values = x[(32 * b)..<(32 * b + 32)]
+                    let amax = values.map(abs).max()!
+                    let d = block.withUnsafeBytes { $0.load(fromByteOffset: 40 * b, as: Float.self) }
+                    let s = block.withUnsafeBytes { $0.load(fromByteOffset: 40 * b + 4, as: Float.self) }
+                    let q = block[(40 * b + 8)..<(40 * b + 40)].map { Int(Int8(bitPattern: $0)) }
+                    #expect(d == Float(Float16(amax / 127)), "\(isa) \(type) block \(b)")
+                    // Q4_1 folds its minimum with s, which ggml also keeps in fp16.
+                    let exact = (amax / 127) * Float(q.reduce(0, +))
+                    #expect(s == (type == .q4_1 ? Float(Float16(exact)) : d * Float(q.reduce(0, +))), "\(isa) \(type)")
+                }
             }
         }
     }

@@ -89,6 +89,18 @@ import Testing
         #expect(table(real, under: "Accuracy").contains { cells($0) == ["INT8 (`int8`)", "7.14", "0.0021", "98.1%", "1,024"] })
     }
 
+    @Test("a synthetic study that scored no corpus says n/a (synthetic weights), not 'not measured'")
+    func syntheticWithoutAccuracy() {
+        var r = StudyFixtures.results()
+        r.source.synthetic = true
+        r.settings.corpus = nil
+        for i in r.variants.indices { r.variants[i].accuracy = nil }
+        let md = StudyReport.markdown(r)
+        #expect(table(md, under: "Accuracy").contains { cells($0) == ["INT8 (`int8`)"] + Array(repeating: "n/a (synthetic weights)", count: 4) })
+        #expect(!md.contains("not measured"))
+        #expect(StudyConclusion.compose(r).contains("not meaningful (synthetic weights)"))
+    }
+
     @Test("missing accuracy, verdicts and runs print placeholders instead of failing")
     func missingFigures() {
         var r = StudyFixtures.results()

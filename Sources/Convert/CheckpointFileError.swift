@@ -1,7 +1,8 @@
-/// Why a checkpoint directory could not be converted. Every message names the
+/// Why a checkpoint's config.json or tokenizer files could not be read (ConversionError covers
+/// the tensors and the output). Every message names the
 /// file and, where there is one, the field or byte offset, so the user can fix
 /// the input rather than guess.
-public enum ConvertError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum CheckpointFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingFile(String)
     case unreadableFile(String, reason: String)
     case invalidJSON(file: String, reason: String)
