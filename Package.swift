@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Hot dot products with per-function ISA attributes; runtime dispatch lives here.
@@ -22,15 +24,26 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["ModelFiles"]),
         .target(name: "Engine", dependencies: ["ModelFiles", "Kernels"]),
         .target(name: "Generation", dependencies: ["Engine", "Tokenizer", "ModelFiles"]),
+        // The one request layer of the front doors: OpenAI JSON in, validated requests, answers and errors out.
+        .target(name: "Serving", dependencies: ["Generation", "Tokenizer"]),
         .target(name: "Convert", dependencies: ["ModelFiles", "Kernels", "Tokenizer"]),
         // AWS Lambda's limits and prices: one table, read by the study, the runtime and the packager.
         .target(name: "LambdaLimits"),
         // The study: measures variants in child processes, renders the report, judges Lambda fit.
         .target(name: "Study", dependencies: ["LambdaLimits", "ModelFiles", "Kernels"]),
+        // `serve`: the OpenAI-compatible HTTP server on Hummingbird.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Serving", "Generation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "LambdaLLMCLI",
             dependencies: [
-                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert", "LambdaLimits", "Study",
+                "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert", "LambdaLimits", "Study", "Serving", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,5 +56,6 @@ let package = Package(
         .testTarget(name: "ConvertTests", dependencies: ["Convert", "ModelFiles", "Kernels", "Tokenizer", "TestSupport"]),
         .testTarget(name: "StudyTests", dependencies: ["Study", "LambdaLimits"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "ModelFiles", "TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Generation", "TestSupport"]),
     ]
 )
