@@ -263,3 +263,39 @@ def test_bounded_load_has_no_5xx_and_stable_memory(server):
     assert statuses.count(200) > 10
     print(f"load: {len(statuses)} requests, {statuses.count(429)} x 429, RSS {rss_before} -> {rss_after} kB")
     assert rss_after < rss_before * 1.10 + 20_000
+
+
+def test_sigterm_finishes_the_stream_in_flight_then_exits(lambda_llm_bin, smollm2_path, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([str(lambda_llm_bin), "serve", "--model", str(smollm2_path), "--port", str(port),
+                             "--threads", "2", "--context", "256"],
+                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "log", "w"))
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        body = json.dumps({"prompt": "Once upon a time", "max_tokens": 60, "temperature": 0, "stream": True}).encode()
+        s.settimeout(60)
+        s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        received = b""
+        while received.count(b"data: ") < 2:
+            received += s.recv(4096)
+        proc.send_signal(signal.SIGTERM)
+        while True:
+            piece = s.recv(65536)
+            if not piece:
+                break
+            received += piece
+            if b"data: [DONE]" in received and received.endswith(b"0\r\n\r\n"):
+                break
+        s.close()
+        assert b"data: [DONE]" in received, "the in-flight stream should finish before shutdown"
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
