@@ -58,9 +58,41 @@ public final class LoadedModel: @unchecked Sendable {
         }
         let bos = tokenizer.bosToken
         let bosText = bos.map { String(decoding: tokenizer.tokenBytes($0), as: UTF8.self) }
-        let text = chatTemplate.render(messages, addGenerationPrompt: true, bosText: bosText)
-        var tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        var tokens: [Int32]
+        if messages.contains(where: { writesSpecialTokens($0.content) }) {
+            tokens = tokensKeepingContentLiteral(messages, template: chatTemplate, bosText: bosText)
+        } else {
+            let text = chatTemplate.render(messages, addGenerationPrompt: true, bosText: bosText)
+            tokens = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        }
         if tokenizer.addsBOS, let bos, tokens.first != bos { tokens.insert(bos, at: 0) }
+        return tokens
+    }
+
+    /// Whether `text` spells a special token (e.g. "<|im_end|>"), which would end a turn
+    /// or open a system one if the template's tokenization read it as special.
+    private func writesSpecialTokens(_ text: String) -> Bool {
+        tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+            != tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+    }
+
+    /// Message text is data, not markup: where a message spells a special token, the
+    /// template is rendered around placeholders and only its own text is read for
+    /// special tokens, so a user cannot close their turn or forge a system message.
+    /// (Only then: splitting the encode can tokenize turn boundaries slightly differently.)
+    private func tokensKeepingContentLiteral(_ messages: [ChatMessage], template: ChatTemplate, bosText: String?) -> [Int32] {
+        let open = "\u{F8F0}", close = "\u{F8F1}"  // private-use code points no template writes
+        let masked = messages.enumerated().map { ChatMessage(role: $0.element.role, content: "\(open)\($0.offset)\(close)") }
+        let text = template.render(masked, addGenerationPrompt: true, bosText: bosText)
+        var tokens: [Int32] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: open), let end = rest[start.upperBound...].range(of: close),
+              let index = Int(rest[start.upperBound..<end.lowerBound]), messages.indices.contains(index) {
+            tokens += tokenizer.encode(String(rest[..<start.lowerBound]), addSpecial: false, parseSpecial: true)
+            tokens += tokenizer.encode(messages[index].content, addSpecial: false, parseSpecial: false)
+            rest = rest[end.upperBound...]
+        }
+        tokens += tokenizer.encode(String(rest), addSpecial: false, parseSpecial: true)
         return tokens
     }
 }
