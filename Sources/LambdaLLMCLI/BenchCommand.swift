@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Generation
 import Kernels
+import Study
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,45 +53,21 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-struct BenchReport: Encodable {
-    var model: String
-    var threads: Int
-    var isa: String
-    var promptTokens: Int
-    var genTokens: Int
-    var loadSeconds: Double
-    var timeToFirstTokenSeconds: Double
-    var prefillTokensPerSecond: Double
-    var decodeTokensPerSecond: Double
-    var totalSeconds: Double
-    var decodeTokensPerSecondSpread: [Double]
-    var peakRSSBytes: Int
-
+extension BenchReport {
+    /// The medians of the timed requests (run 0, the warm-up, is not among them).
     init(model: String, threads: Int, isa: String, promptTokens: Int, genTokens: Int,
          loadSeconds: Double, runs: [GenerationTimings], peakRSSBytes: Int) {
-        func median(_ values: [Double]) -> Double {
-            let s = values.sorted()
-            return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
-        }
-        self.model = model
-        self.threads = threads
-        self.isa = isa
-        self.promptTokens = promptTokens
-        self.genTokens = genTokens
-        self.loadSeconds = loadSeconds
-        timeToFirstTokenSeconds = median(runs.map(\.timeToFirstTokenSeconds))
-        prefillTokensPerSecond = median(runs.map(\.prefillTokensPerSecond))
-        decodeTokensPerSecond = median(runs.map(\.decodeTokensPerSecond))
-        totalSeconds = median(runs.map(\.totalSeconds))
         let decode = runs.map(\.decodeTokensPerSecond)
-        decodeTokensPerSecondSpread = [decode.min() ?? 0, decode.max() ?? 0]
-        self.peakRSSBytes = peakRSSBytes
-    }
-
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        self.init(
+            model: model, threads: threads, isa: isa, promptTokens: promptTokens, genTokens: genTokens,
+            loadSeconds: loadSeconds,
+            timeToFirstTokenSeconds: Self.median(runs.map(\.timeToFirstTokenSeconds)),
+            prefillTokensPerSecond: Self.median(runs.map(\.prefillTokensPerSecond)),
+            decodeTokensPerSecond: Self.median(decode),
+            totalSeconds: Self.median(runs.map(\.totalSeconds)),
+            decodeTokensPerSecondSpread: [decode.min() ?? 0, decode.max() ?? 0],
+            peakRSSBytes: peakRSSBytes
+        )
     }
 
     func table() -> String {

@@ -190,17 +190,8 @@ public struct StudyRunner: Sendable {
             "bench", "--model", file, "--threads", String(threads), "--prompt-tokens", String(config.promptTokens),
             "--gen-tokens", String(config.genTokens), "--repetitions", String(config.repetitions), "--json",
         ], relay: false)
-        struct Bench: Decodable {
-            var isa: String
-            var loadSeconds: Double
-            var timeToFirstTokenSeconds: Double
-            var prefillTokensPerSecond: Double
-            var decodeTokensPerSecond: Double
-            var decodeTokensPerSecondSpread: [Double]
-            var totalSeconds: Double
-        }
-        let b: Bench
-        do { b = try JSONDecoder().decode(Bench.self, from: outcome.standardOutput) } catch {
+        let b: BenchReport
+        do { b = try JSONDecoder().decode(BenchReport.self, from: outcome.standardOutput) } catch {
             throw .unreadableOutput(command: "bench", reason: "\(error)")
         }
         let run = ThreadRun(
