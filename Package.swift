@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["ModelFiles", "Kernels"]),
         .target(name: "Generation", dependencies: ["Engine", "Tokenizer", "ModelFiles"]),
         // The one request layer of the front doors: OpenAI JSON in, validated requests, answers and errors out.
-        .target(name: "Serving", dependencies: ["Generation", "Tokenizer"]),
+        .target(name: "Serving", dependencies: ["Generation", "Tokenizer", "ModelFiles"]),
         .target(name: "Convert", dependencies: ["ModelFiles", "Kernels", "Tokenizer"]),
         // AWS Lambda's limits and prices: one table, read by the study, the runtime and the packager.
         .target(name: "LambdaLimits"),
@@ -35,7 +35,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Serving", "Generation",
+                "Serving", "Generation", "ModelFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -71,14 +71,14 @@ public struct SafetensorsWriter {
         if !metadata.isEmpty {
             separate()
             json += "\"__metadata__\":{"
-            json += metadata.map { "\(Self.quoted($0.key)):\(Self.quoted($0.value))" }.joined(separator: ",")
+            json += metadata.map { "\(JSONString.quoted($0.key)):\(JSONString.quoted($0.value))" }.joined(separator: ",")
             json += "}"
         }
         var offset = 0
         for tensor in tensors {
             separate()
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            json += "\(Self.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],"
+            json += "\(JSONString.quoted(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(shape)],"
             json += "\"data_offsets\":[\(offset),\(offset + tensor.byteCount)]}"
             offset += tensor.byteCount
         }
@@ -140,24 +140,4 @@ public struct SafetensorsWriter {
             }
         }
     }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    private static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
 }

@@ -6,6 +6,7 @@ import Foundation
 import Generation
 import HTTPTypes
 import Hummingbird
+import ModelFiles
 import Serving
 
 public struct ServerConfiguration: Sendable {
@@ -47,7 +48,7 @@ public final class OpenAIServer: @unchecked Sendable {
         let router = Router()
         router.add(middleware: OpenAIErrorMiddleware(server: self))
         router.get("health") { _, _ in
-            Self.json(status: 200, Data("{\"status\":\"ok\",\"model\":\(Self.quoted(self.configuration.modelName))}".utf8))
+            Self.json(status: 200, Data("{\"status\":\"ok\",\"model\":\(JSONString.quoted(self.configuration.modelName))}".utf8))
         }
         router.get("metrics") { _, _ in
             self.metrics.setQueueDepth(await self.queue.depth)
@@ -82,7 +83,7 @@ public final class OpenAIServer: @unchecked Sendable {
         }
         metrics.setQueueDepth(await queue.depth)
         if configuration.logPrompts {
-            Self.log("prompt route=\(Self.route(kind)) text=\(Self.quoted(String(decoding: body, as: UTF8.self)))")
+            Self.log("prompt route=\(Self.route(kind)) text=\(JSONString.quoted(String(decoding: body, as: UTF8.self)))")
         }
         return validated.stream ? stream(validated, kind: kind) : try await complete(validated, kind: kind)
     }
@@ -208,11 +209,6 @@ public final class OpenAIServer: @unchecked Sendable {
         var headers = extra
         headers[.contentType] = "application/json"
         return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func quoted(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 
     static func log(_ line: String) {

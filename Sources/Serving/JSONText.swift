@@ -1,6 +1,7 @@
 /// Writes answer JSON by hand: keys in OpenAI's order, nulls written out, and no
 /// encoder round trip for each streamed chunk.
 import Foundation
+import ModelFiles
 
 indirect enum JSONText: Sendable {
     case null
@@ -26,7 +27,7 @@ indirect enum JSONText: Sendable {
         case .int(let v): out += String(v)
         // JSON has no NaN or infinity; a timing that is one means "unknown".
         case .double(let v): out += v.isFinite ? "\(v)" : "null"
-        case .string(let v): Self.writeString(v, to: &out)
+        case .string(let v): JSONString.append(v, to: &out)
         case .array(let items):
             out += "["
             for (i, item) in items.enumerated() {
@@ -38,31 +39,11 @@ indirect enum JSONText: Sendable {
             out += "{"
             for (i, (key, value)) in members.enumerated() {
                 if i > 0 { out += "," }
-                Self.writeString(key, to: &out)
+                JSONString.append(key, to: &out)
                 out += ":"
                 value.write(to: &out)
             }
             out += "}"
         }
-    }
-
-    private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            // U+2028/2029 are valid JSON but end lines in JavaScript, and SSE
-            // readers split on bare CR; escape them along with the control characters.
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }
