@@ -299,3 +299,11 @@ def test_sigterm_finishes_the_stream_in_flight_then_exits(lambda_llm_bin, smollm
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_non_loopback_bind_without_a_key_is_refused(lambda_llm_bin, smollm2_path):
+    env = {k: v for k, v in os.environ.items() if k != "LAMBDA_LLM_API_KEY"}
+    r = subprocess.run([str(lambda_llm_bin), "serve", "--model", str(smollm2_path), "--host", "0.0.0.0",
+                        "--port", str(free_port())], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode != 0
+    assert "--api-key" in r.stderr and "--insecure-no-auth" in r.stderr

@@ -166,3 +166,13 @@ def test_quantization_costs_accuracy_in_order_on_smollm2(tmp_path, lambda_llm_bi
     for t in TYPES:
         assert 1 < res[t]["perplexity"] < 100
         assert 0.5 <= res[t]["top1Agreement"] <= 1
+
+
+def test_evaluate_names_a_missing_or_too_short_corpus(tmp_path, lambda_llm_bin, smollm2_path):
+    r = run(lambda_llm_bin, "evaluate", "--reference", smollm2_path, "--corpus", tmp_path / "none.txt", "--tokens", 64)
+    assert r.returncode != 0 and "none.txt" in r.stderr
+    short = tmp_path / "short.txt"
+    short.write_text("Only a few words here.")
+    r = run(lambda_llm_bin, "evaluate", "--reference", smollm2_path, "--corpus", short, "--tokens", 64, "--window", 64)
+    assert r.returncode != 0
+    assert "short.txt" in r.stderr and "tokens" in r.stderr
