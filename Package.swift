@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.70.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Hot dot products with per-function ISA attributes; runtime dispatch lives here.
@@ -40,10 +43,35 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // Where a model comes from: a local path, or s3://bucket/key fetched with SigV4,
+        // parallel ranged GETs, resume and checksum verification.
+        .target(
+            name: "ModelSource",
+            dependencies: [
+                "ModelFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // `lambda-llm lambda`: the Runtime API loop, events, response streaming, logs.
+        .target(
+            name: "LambdaRuntime",
+            dependencies: [
+                "Serving", "Generation", "ModelFiles", "ModelSource", "LambdaLimits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // `lambda-llm package`: Dockerfile, SAM template, zip layout, glibc check.
+        .target(name: "Deploy", dependencies: ["LambdaLimits", "Study", "ModelFiles", "ModelSource"]),
         .executableTarget(
             name: "LambdaLLMCLI",
             dependencies: [
                 "ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert", "LambdaLimits", "Study", "Serving", "Server",
+                "ModelSource", "LambdaRuntime", "Deploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,5 +85,8 @@ let package = Package(
         .testTarget(name: "StudyTests", dependencies: ["Study", "LambdaLimits"]),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "Engine", "Tokenizer", "ModelFiles", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Generation", "TestSupport"]),
+        .testTarget(name: "ModelSourceTests", dependencies: ["ModelSource", "TestSupport"]),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "Serving", "Generation", "TestSupport"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "LambdaLimits", "Study", "TestSupport"]),
     ]
 )

@@ -69,6 +69,26 @@ public struct LambdaLimits: Sendable, Equatable {
     // source: docs gettingstarted-limits (container image code package size)
     public var containerImageBytes: Int64 = 10 * 1024 * 1024 * 1024
 
+    // MARK: The OS-only runtime (provided.al2023)
+
+    /// The highest glibc symbol version a binary may need to load on provided.al2023.
+    // source: docs.aws.amazon.com/linux/al2023/ug/core-glibc.html (core packages: "glibc 2.34")
+    public var amazonLinux2023GlibcVersion = "2.34"
+    /// The highest libstdc++ symbol version on provided.al2023: the runtime of its GCC 11.
+    // source: docs.aws.amazon.com/linux/al2023/ug/core-glibc.html (core packages: "gcc 11.2");
+    // gcc.gnu.org/onlinedocs/libstdc++/manual/abi.html (GCC 11.1.0: libstdc++.so.6.0.29, GLIBCXX_3.4.29)
+    public var amazonLinux2023LibstdcxxVersion = "3.4.29"
+    /// The runtime identifier of a zip-packaged custom runtime on Amazon Linux 2023.
+    // source: docs lambda-runtimes (OS-only runtime "provided.al2023", Amazon Linux 2023)
+    public var providedAL2023Runtime = "provided.al2023"
+    /// The OS-only base image for container images; its entrypoint runs ${LAMBDA_RUNTIME_DIR}/bootstrap.
+    // source: docs images-create ("Using an AWS OS-only base image": FROM public.ecr.aws/lambda/provided:al2023,
+    // COPY bootstrap ${LAMBDA_RUNTIME_DIR}); gallery.ecr.aws/lambda/provided
+    public var providedAL2023BaseImage = "public.ecr.aws/lambda/provided:al2023"
+    /// Where that base image runs `bootstrap` from (its LAMBDA_RUNTIME_DIR).
+    // source: docs configuration-envvars (LAMBDA_RUNTIME_DIR "/var/runtime")
+    public var runtimeDirectory = "/var/runtime"
+
     // MARK: Time
 
     // source: docs gettingstarted-limits (function timeout 900 seconds)

@@ -48,7 +48,7 @@ public final class OpenAIServer: @unchecked Sendable {
         let router = Router()
         router.add(middleware: OpenAIErrorMiddleware(server: self))
         router.get("health") { _, _ in
-            Self.json(status: 200, Data("{\"status\":\"ok\",\"model\":\(JSONString.quoted(self.configuration.modelName))}".utf8))
+            Self.json(status: 200, OpenAIResponses.health(model: self.configuration.modelName))
         }
         router.get("metrics") { _, _ in
             self.metrics.setQueueDepth(await self.queue.depth)

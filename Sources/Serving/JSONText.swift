@@ -3,7 +3,7 @@
 import Foundation
 import ModelFiles
 
-indirect enum JSONText: Sendable {
+public indirect enum JSONText: Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -12,15 +12,15 @@ indirect enum JSONText: Sendable {
     case array([JSONText])
     case object([(String, JSONText)])
 
-    var data: Data { Data(text.utf8) }
+    public var data: Data { Data(text.utf8) }
 
-    var text: String {
+    public var text: String {
         var out = ""
         write(to: &out)
         return out
     }
 
-    func write(to out: inout String) {
+    public func write(to out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let v): out += v ? "true" : "false"

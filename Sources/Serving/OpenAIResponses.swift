@@ -68,6 +68,27 @@ public enum OpenAIResponses {
         ]).data
     }
 
+    /// A direct Lambda invocation's answer: no HTTP around it and no choices array,
+    /// just the text and the figures a caller of `aws lambda invoke` wants to read.
+    public static func direct(id: String, created: Int, request: ValidatedRequest, result: GenerationResult) -> Data {
+        JSONText.object([
+            ("id", .string(id)),
+            ("object", .string("lambda_llm.completion")),
+            ("created", .int(created)),
+            ("model", .string(request.model)),
+            ("text", .string(result.text)),
+            ("finish_reason", .string(result.finishReason.rawValue)),
+            ("deadline_reached", .bool(result.deadlineReached)),
+            ("usage", usage(request, result)),
+            ("timings", timings(result.timings)),
+        ]).data
+    }
+
+    /// GET /health
+    public static func health(model: String) -> Data {
+        JSONText.object([("status", .string("ok")), ("model", .string(model))]).data
+    }
+
     /// GET /v1/models
     public static func models(name: String, created: Int) -> Data {
         JSONText.object([
@@ -124,16 +145,19 @@ public enum OpenAIResponses {
     }
 
     private static func extensions(_ result: GenerationResult) -> JSONText {
-        let t = result.timings
-        return .object([
+        .object([
             ("deadline_reached", .bool(result.deadlineReached)),
-            ("timings", .object([
-                ("prompt_tokens_evaluated", .int(t.promptTokensEvaluated)),
-                ("time_to_first_token_seconds", .double(t.timeToFirstTokenSeconds)),
-                ("prefill_tokens_per_second", .double(t.prefillTokensPerSecond)),
-                ("decode_tokens_per_second", .double(t.decodeTokensPerSecond)),
-                ("total_seconds", .double(t.totalSeconds)),
-            ])),
+            ("timings", timings(result.timings)),
+        ])
+    }
+
+    private static func timings(_ t: GenerationTimings) -> JSONText {
+        .object([
+            ("prompt_tokens_evaluated", .int(t.promptTokensEvaluated)),
+            ("time_to_first_token_seconds", .double(t.timeToFirstTokenSeconds)),
+            ("prefill_tokens_per_second", .double(t.prefillTokensPerSecond)),
+            ("decode_tokens_per_second", .double(t.decodeTokensPerSecond)),
+            ("total_seconds", .double(t.totalSeconds)),
         ])
     }
 }

@@ -276,3 +276,31 @@ struct RequestValidatorTests {
         #expect(r.generation.sampling.temperature == 0)
     }
 }
+
+@Suite("OpenAI routes")
+struct OpenAIRouteTests {
+    @Test("each route matches its method and path, with or without a trailing slash")
+    func matches() throws {
+        #expect(try OpenAIRoute.match(method: "POST", path: "/v1/completions") == .completions)
+        #expect(try OpenAIRoute.match(method: "post", path: "/v1/chat/completions/") == .chatCompletions)
+        #expect(try OpenAIRoute.match(method: "GET", path: "/v1/models") == .models)
+        #expect(try OpenAIRoute.match(method: "HEAD", path: "/health") == .health)
+    }
+
+    @Test("an unknown path is a 404 and a wrong method a 405, naming them")
+    func refusals() {
+        do {
+            _ = try OpenAIRoute.match(method: "POST", path: "/v2/everything")
+            Issue.record("matched")
+        } catch {
+            #expect(error.status == 404)
+            #expect(error.message.contains("/v2/everything"))
+        }
+        do {
+            _ = try OpenAIRoute.match(method: "GET", path: "/v1/completions")
+            Issue.record("matched")
+        } catch {
+            #expect(error.status == 405)
+        }
+    }
+}
