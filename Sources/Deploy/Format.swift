@@ -1,18 +1,11 @@
 import Foundation
 import LambdaLimits
+import Study
 
 /// Numbers as the packager's text shows them, locale-independent: Lambda's MB (2^20 bytes).
 enum Format {
-    /// 1234567 -> "1,234,567".
-    static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return value < 0 ? "-" + out : out
-    }
+    /// 1234567 -> "1,234,567": the study's rule, so the two read alike.
+    static func grouped(_ value: Int) -> String { Figures.grouped(value) }
 
     /// Bytes as MB with one decimal: 98362432 -> "93.8 MB".
     static func megabytes(_ bytes: Int64) -> String {

@@ -382,16 +382,7 @@ public enum LambdaPlanner {
         return "does not fit: " + reasons.joined(separator: "; ")
     }
 
-    /// 1234567 -> "1,234,567", independent of locale.
-    static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(character)
-        }
-        return value < 0 ? "-" + out : out
-    }
+    static func grouped(_ value: Int) -> String { Figures.grouped(value) }
 
     /// One decimal below 100 s, whole seconds above.
     static func formatSeconds(_ seconds: Double) -> String {

@@ -366,9 +366,9 @@ struct MarkdownTable {
 
 /// Text for figures, shared by the report, the conclusion and the charts: one precision
 /// rule per kind of figure so the same number reads the same everywhere.
-enum Figures {
+public enum Figures {
     /// Digits grouped by thousands with commas, independent of the machine's locale.
-    static func grouped<I: BinaryInteger>(_ value: I) -> String {
+    public static func grouped<I: BinaryInteger>(_ value: I) -> String {
         let digits = String(value.magnitude)
         var out = ""
         for (i, c) in digits.enumerated() {

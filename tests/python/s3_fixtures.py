@@ -10,6 +10,7 @@ FaultProxy sits between `lambda-llm fetch` and moto. It speaks just enough HTTP/
 every request (method, path, Range) and to cut chosen responses after N body bytes by closing
 the connection, which is what a dropped connection looks like to the client.
 """
+import contextlib
 import json
 import os
 import socket
@@ -135,6 +136,21 @@ class MotoS3:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+@contextlib.contextmanager
+def running_moto(log_path, buckets=("models", "private")):
+    """A MotoS3 with its identities, IAM enforcement on and `buckets` created; stopped on exit."""
+    server = MotoS3(log_path)
+    try:
+        server.setup_identities()
+        server.enable_auth()
+        s3 = server.s3()
+        for bucket in buckets:
+            s3.create_bucket(Bucket=bucket)
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from s3_fixtures import REGION, MotoS3
+from s3_fixtures import REGION, running_moto
 from test_lambda_runtime import Runtime
 
 KEY = "llm/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -17,20 +17,12 @@ KEY = "llm/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory, smollm2_path):
-    server = MotoS3(tmp_path_factory.mktemp("moto-lambda") / "moto_server.log")
-    try:
-        server.setup_identities()
-        server.enable_auth()
-        s3 = server.s3()
-        for bucket in ("models", "private"):
-            s3.create_bucket(Bucket=bucket)
+    with running_moto(tmp_path_factory.mktemp("moto-lambda") / "moto_server.log") as server:
         data = smollm2_path.read_bytes()
         meta = {"sha256": hashlib.sha256(data).hexdigest()}
-        s3.put_object(Bucket="models", Key=KEY, Body=data, Metadata=meta)
-        s3.put_object(Bucket="private", Key=KEY, Body=data, Metadata=meta)
+        for bucket in ("models", "private"):
+            server.s3().put_object(Bucket=bucket, Key=KEY, Body=data, Metadata=meta)
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -17,23 +17,15 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from s3_fixtures import REGION, FaultProxy, Identity, MotoS3
+from s3_fixtures import REGION, FaultProxy, Identity, running_moto
 
 MiB = 1 << 20
 
 
 @pytest.fixture(scope="session")
 def moto(tmp_path_factory):
-    server = MotoS3(tmp_path_factory.mktemp("moto") / "moto_server.log")
-    try:
-        server.setup_identities()
-        server.enable_auth()
-        s3 = server.s3()
-        for bucket in ("models", "private"):
-            s3.create_bucket(Bucket=bucket)
+    with running_moto(tmp_path_factory.mktemp("moto") / "moto_server.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
