@@ -32,8 +32,8 @@ public final class InvocationHandler: @unchecked Sendable {
     public func handle(_ invocation: RuntimeInvocation, api: any RuntimeAPI) throws {
         let deadline = generationDeadline(invocation)
         switch LambdaEvent(invocation.event) {
-        case .direct(let body):
-            try direct(body, requestID: invocation.requestID, deadline: deadline, api: api)
+        case .direct(let body, let kind):
+            try direct(body, kind: kind, requestID: invocation.requestID, deadline: deadline, api: api)
         case .http(let event):
             try http(event, requestID: invocation.requestID, deadline: deadline, api: api)
         case .badHTTP(let error):
@@ -53,8 +53,7 @@ public final class InvocationHandler: @unchecked Sendable {
 
     // MARK: Direct invocations
 
-    private func direct(_ body: Data, requestID: String, deadline: ContinuousClock.Instant?, api: any RuntimeAPI) throws {
-        let kind: RequestKind = Self.looksLikeChat(body) ? .chat : .completion
+    private func direct(_ body: Data, kind: RequestKind, requestID: String, deadline: ContinuousClock.Instant?, api: any RuntimeAPI) throws {
         let route = kind == .chat ? "direct:chat" : "direct:completion"
         let request: ValidatedRequest
         do {
@@ -79,13 +78,6 @@ public final class InvocationHandler: @unchecked Sendable {
             try api.reportError(requestID: requestID, LambdaErrorPayload(error))
             log.invocation(route: route, status: error.status, promptTokens: request.promptTokens.count, result: nil, streamed: false)
         }
-    }
-
-    /// A direct event is a chat when it carries `messages`; the validator decides
-    /// everything else (an event that is no JSON object at all is judged as a completion).
-    static func looksLikeChat(_ body: Data) -> Bool {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return false }
-        return object["messages"] != nil
     }
 
     // MARK: HTTP events

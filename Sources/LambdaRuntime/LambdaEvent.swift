@@ -7,8 +7,9 @@ import ModelFiles
 import Serving
 
 public enum LambdaEvent: Sendable, Equatable {
-    /// The event bytes are the request body (or garbage the validator will name).
-    case direct(Data)
+    /// The event bytes are the request body (or garbage the validator will name); a chat
+    /// when the object carries `messages`, else a completion.
+    case direct(Data, kind: RequestKind)
     case http(HTTPEvent)
     /// An HTTP event this runtime cannot answer as asked (payload format 1.0, or a
     /// body that is not the base64 it claims to be): answered as an HTTP error.
@@ -18,7 +19,7 @@ public enum LambdaEvent: Sendable, Equatable {
         // Events that are not one JSON object are direct requests gone wrong: the
         // validator turns them into a 400 naming the parse error.
         guard case .object(let object)? = try? JSONValue.parse([UInt8](event)) else {
-            self = .direct(event)
+            self = .direct(event, kind: .completion)
             return
         }
         let context = object["requestContext"]?.objectValue
@@ -31,7 +32,7 @@ public enum LambdaEvent: Sendable, Equatable {
                 type: "invalid_request_error", code: "unsupported_event"
             ))
         } else {
-            self = .direct(event)
+            self = .direct(event, kind: object["messages"] != nil ? .chat : .completion)
         }
     }
 

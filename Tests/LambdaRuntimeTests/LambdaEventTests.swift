@@ -19,13 +19,19 @@ struct LambdaEventTests {
     @Test("a request object is a direct invocation, kept byte for byte")
     func directEvent() {
         let body = Data(#"{"prompt": "hi", "max_tokens": 4}"#.utf8)
-        #expect(LambdaEvent(body) == .direct(body))
+        #expect(LambdaEvent(body) == .direct(body, kind: .completion))
+    }
+
+    @Test("a direct event with messages is a chat")
+    func directChat() {
+        let body = Data(#"{"messages": [{"role": "user", "content": "hi"}]}"#.utf8)
+        #expect(LambdaEvent(body) == .direct(body, kind: .chat))
     }
 
     @Test("bytes that are not JSON are a direct invocation for the validator to refuse")
     func garbageIsDirect() {
         let body = Data("not json".utf8)
-        #expect(LambdaEvent(body) == .direct(body))
+        #expect(LambdaEvent(body) == .direct(body, kind: .completion))
     }
 
     @Test("a payload-format-2.0 event yields method, path, lower-case headers and body")
