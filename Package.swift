@@ -7,6 +7,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "lambda-llm", targets: ["LambdaLLMCLI"]),
+        // Fuzz targets: a corpus replayer in a plain build, a libFuzzer binary in fuzz/run's.
+        .executable(name: "lambda-llm-fuzz", targets: ["LambdaLLMFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -74,6 +76,11 @@ let package = Package(
                 "ModelSource", "LambdaRuntime", "Deploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Every surface that reads strangers' bytes, fed to libFuzzer (fuzz/run) or replayed (CI).
+        .executableTarget(
+            name: "LambdaLLMFuzz",
+            dependencies: ["ModelFiles", "Kernels", "Tokenizer", "Engine", "Generation", "Convert", "Serving", "ModelSource", "LambdaRuntime"]
         ),
         // Shared test helpers: locating cached assets, building tiny GGUF files.
         .target(name: "TestSupport", dependencies: ["ModelFiles", "Kernels"], path: "Tests/TestSupport"),
