@@ -1,4 +1,5 @@
 import Foundation
+import ModelFiles
 
 /// Names of the files a fetch creates in its directory, and small POSIX helpers:
 /// `NAME` (the verified model), `.NAME.verified` (its marker), `.NAME.part-PID-RANDOM`
@@ -14,25 +15,15 @@ enum LocalPaths {
         return name
     }
 
-    /// `.NAME.part-PID-RANDOM`: the pid finds leftovers of dead processes, the random part keeps
-    /// two fetches of one process apart.
+    /// `.NAME.part-PID-RANDOM`, found and removed by `removeStalePartials` once its process is gone.
     static func partialPath(directory: String, name: String) -> String {
-        "\(directory)/.\(name).part-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        TemporaryFileName.make(directory: directory, name: name, kind: "part")
     }
 
-    /// Deletes `.NAME.part-PID-RANDOM` files whose process is gone: a crashed init must not leave
-    /// hundreds of MB in a sandbox's /tmp that the next init then lacks.
+    /// A crashed init must not leave hundreds of MB in a sandbox's /tmp that the next init then lacks.
     static func removeStalePartials(directory: String, name: String) {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        let prefix = ".\(name).part-"
-        for entry in entries where entry.hasPrefix(prefix) {
-            let rest = entry.dropFirst(prefix.count)
-            guard let pid = Int32(rest.prefix(while: { $0 != "-" })), pid > 0 else { continue }
-            if pid == getpid() { continue }
-            if kill(pid, 0) == -1 && errno == ESRCH {
-                unlink("\(directory)/\(entry)")
-            }
-        }
+        TemporaryFileName.removeStale(directory: directory, name: name, kind: "part")
+        TemporaryFileName.removeStale(directory: directory, name: "\(name).verified", kind: "tmp")
     }
 
     static func split(_ path: String) -> (directory: String, name: String) {

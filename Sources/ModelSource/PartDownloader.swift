@@ -95,8 +95,8 @@ struct PartDownloader: Sendable {
         default:
             let body = (try? await client.collect(response, limit: 64 << 10, bucket: bucket, key: key)) ?? []
             if S3Client.isRetryable(status) {
-                let code = S3ErrorBody(xml: body).code
-                throw .transient("GET answered HTTP \(status)\(code.isEmpty ? "" : " \(client.credentials.redact(code))")")
+                let code = S3ErrorBody(xml: body).shown(redacting: client.credentials).code
+                throw .transient("GET answered HTTP \(status)\(code.isEmpty ? "" : " \(code)")")
             }
             throw .final(client.failure(status: status, headers: response.headers, body: S3ErrorBody(xml: body),
                                         bucket: bucket, key: key, operation: "GET"))

@@ -9,11 +9,20 @@ struct S3ErrorBody: Equatable, Sendable {
     static let empty = S3ErrorBody(code: "", message: "", region: nil)
 
     /// Parses `<Error><Code>..</Code><Message>..</Message></Error>`; anything else gives empty fields.
+    /// Fields are kept whole: cutting them short is `shown(redacting:)`'s job, after redaction,
+    /// so that a cut can never leave part of a credential that redaction would have matched.
     init(xml bytes: [UInt8]) {
         let text = String(decoding: bytes.prefix(64 << 10), as: UTF8.self)
-        code = Self.element("Code", in: text).map { String($0.prefix(100)) } ?? ""
-        message = Self.element("Message", in: text).map { String($0.prefix(300)) } ?? ""
+        code = Self.element("Code", in: text) ?? ""
+        message = Self.element("Message", in: text) ?? ""
         region = Self.element("Region", in: text)
+    }
+
+    /// What may reach a message or a log: credentials redacted first, then each field cut
+    /// to a readable length.
+    func shown(redacting credentials: AWSCredentials) -> S3ErrorBody {
+        S3ErrorBody(code: String(credentials.redact(code).prefix(100)), message: String(credentials.redact(message).prefix(300)),
+                    region: region.map { String(credentials.redact($0).prefix(64)) })
     }
 
     init(code: String, message: String, region: String?) {

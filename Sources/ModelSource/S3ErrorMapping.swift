@@ -8,14 +8,16 @@ struct S3ErrorMapping: Sendable {
 
     func error(status: Int, bucketRegionHeader: String?, body: S3ErrorBody, bucket: String, key: String,
                operation: String) -> ModelSourceError {
-        let code = credentials.redact(body.code), message = credentials.redact(body.message)
+        let body = body.shown(redacting: credentials)
+        let code = body.code, message = body.message
+        let regionHeader = bucketRegionHeader.map { String(credentials.redact($0).prefix(64)) }
         switch status {
         case 404:
             return code == "NoSuchBucket" ? .bucketNotFound(bucket: bucket, key: key) : .objectNotFound(bucket: bucket, key: key)
         case 403:
             return .accessDenied(bucket: bucket, key: key, code: code.isEmpty ? "AccessDenied" : code, message: message)
         case 301:
-            return .wrongRegion(bucket: bucket, bucketRegion: bucketRegionHeader ?? body.region, configuredRegion: configuredRegion)
+            return .wrongRegion(bucket: bucket, bucketRegion: regionHeader ?? body.region, configuredRegion: configuredRegion)
         case 400 where code == "AuthorizationHeaderMalformed" && body.region != nil:
             return .wrongRegion(bucket: bucket, bucketRegion: body.region, configuredRegion: configuredRegion)
         case 412:

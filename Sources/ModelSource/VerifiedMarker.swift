@@ -1,4 +1,5 @@
 import Foundation
+import ModelFiles
 
 /// The note left beside a verified download (`.<name>.verified`, JSON {sha256, etag, bytes}),
 /// so that a warm Lambda sandbox or a second fetch reuses the file without downloading
@@ -38,7 +39,8 @@ struct VerifiedMarker: Codable, Equatable, Sendable {
         do { data = try encoder.encode(self) } catch {
             throw .fileSystem(path: target, operation: "encode", reason: "\(error)")
         }
-        let temporary = "\(target).tmp-\(getpid())"
+        let (directory, name) = LocalPaths.split(file)
+        let temporary = TemporaryFileName.make(directory: directory, name: "\(name).verified", kind: "tmp")
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .fileSystem(path: temporary, operation: "create", reason: LocalPaths.errnoText()) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -84,6 +84,17 @@ struct HFTokenizerImportTests {
 
     // MARK: tokenizer.json
 
+    @Test("an empty tokenizer.json is named as not valid JSON (fuzz regression: checkpoint/empty-tokenizer-json-leak)")
+    func emptyTokenizerJSON() throws {
+        let directory = try ConvertFixtures.directory(["tokenizer.json": [UInt8]()])
+        do {
+            _ = try HFTokenizerImport.metadata(directory: directory, configuration: configuration(vocabSize: 17))
+            Issue.record("an empty tokenizer.json was accepted")
+        } catch {
+            #expect("\(error)".contains("tokenizer.json"))
+        }
+    }
+
     static let tinyVocab: [String: Int] = [
         "h": 0, "e": 1, "l": 2, "o": 3, "Ġ": 4, "w": 5, "r": 6, "d": 7,
         "he": 8, "ll": 9, "hell": 10, "hello": 11, "Ġw": 12, "or": 13,

@@ -28,6 +28,31 @@ import Testing
     static let mapping = S3ErrorMapping(configuredRegion: "us-east-1",
                                         credentials: AWSCredentials(accessKeyID: "ASIA", secretAccessKey: secret, sessionToken: token))
 
+    @Test("a credential echoed where the shown text is cut short is still redacted (fuzz regression: s3/token-cut-by-message-truncation)")
+    func redactsBeforeTruncating() {
+        let long = String(repeating: "Access denied. ", count: 19) + "Token was \(Self.token)."
+        let code = String(repeating: "C", count: 90) + Self.secret
+        for body in [S3ErrorBody(code: "AccessDenied", message: long, region: nil), S3ErrorBody(code: code, message: "", region: nil)] {
+            for status in [403, 400, 500] {
+                let text = Self.mapping.error(status: status, bucketRegionHeader: nil, body: body, bucket: "b", key: "k", operation: "GET").description
+                for secret in [Self.secret, Self.token] {
+                    #expect(!text.contains(secret.prefix(8)), "\(status): \(text)")
+                }
+            }
+        }
+    }
+
+    @Test("a region header or element echoing a credential is redacted in the wrong-region message")
+    func redactsRegions() {
+        let header = Self.mapping.error(status: 301, bucketRegionHeader: "eu-\(Self.token)", body: .empty, bucket: "b", key: "k", operation: "HEAD")
+        let element = Self.mapping.error(status: 400, bucketRegionHeader: nil,
+                                         body: S3ErrorBody(code: "AuthorizationHeaderMalformed", message: "", region: Self.secret),
+                                         bucket: "b", key: "k", operation: "GET")
+        for error in [header, element] {
+            #expect(!error.description.contains(Self.token) && !error.description.contains(Self.secret), "\(error)")
+        }
+    }
+
     @Test("S3 statuses and codes map to errors that say what to fix, without credentials")
     func mapping() {
         let echo = S3ErrorBody(code: "SignatureDoesNotMatch", message: "signed with \(Self.secret) and \(Self.token)", region: nil)
