@@ -8,14 +8,16 @@ import Darwin
 
 /// Writes a file so that readers never see it half-written: a temporary file in
 /// the same directory, fsync, rename, then fsync of the directory. On any error
-/// the temporary file is removed and nothing appears under `path`. Shared by
-/// every writer of model files (GGUF, safetensors).
+/// the temporary file is removed and nothing appears under `path`; temporary files
+/// of an earlier writer that was killed are removed first. Shared by every writer of
+/// model files (GGUF, safetensors).
 enum AtomicFileWrite {
     static func write(to path: String, _ body: (GGUFDataSink) throws -> Void) throws {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(directory)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        TemporaryFileName.removeStale(directory: directory, name: base, kind: "tmp")
+        let temporary = TemporaryFileName.make(directory: directory, name: base, kind: "tmp")
 
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw GGUFWriterError.io(path: path, message: "cannot create \(temporary): \(errnoText())") }

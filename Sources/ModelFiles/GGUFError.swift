@@ -55,7 +55,10 @@ extension GGUFError.Problem {
         switch self {
         case .badMagic(let found):
             let shown = found.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : "." }.joined()
+            // torch.save writes a zip (PK\3\4) or, in older versions, a bare pickle (0x80, protocol).
+            let pickle = found.starts(with: [0x50, 0x4B, 0x03, 0x04]) || found.first == 0x80
             return "not a GGUF file (starts with \"\(shown)\", expected \"GGUF\")"
+                + (pickle ? "; it looks like a PyTorch checkpoint (pickle), which is never loaded because unpickling runs code: convert the model's safetensors instead" : "")
         case .unsupportedVersion(let v):
             return "GGUF version \(v) is not supported (only versions 2 and 3 are); re-convert the model with a current llama.cpp"
         case .bigEndian:

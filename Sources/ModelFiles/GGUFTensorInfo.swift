@@ -27,10 +27,11 @@ public enum GGUFLimits {
     public static let maxTensorNameLength = 65_535
     /// Longest string value (chat templates are the longest seen: tens of KiB).
     public static let maxStringLength = 16 << 20
-    /// Elements in one array (the largest vocabularies have ~256 Ki tokens).
-    public static let maxArrayCount = 16 << 20
-    /// Elements in all arrays together: bounds the memory a parse may take.
-    public static let maxTotalArrayElements = 32 << 20
+    /// Elements in one array (the largest vocabularies have ~256 Ki tokens, merges ~300 Ki).
+    public static let maxArrayCount = 4 << 20
+    /// Elements in all arrays together: bounds the memory a parse may take. A parsed
+    /// element takes 24 bytes, so one-byte elements grow 24-fold: at most 192 MiB.
+    public static let maxTotalArrayElements = 8 << 20
     /// Arrays of arrays, counting the outermost.
     public static let maxArrayNesting = 8
     public static let maxTensors = 1 << 20

@@ -33,6 +33,15 @@ struct GGUFValidationTests {
         #expect(problem([0x47, 0x00]) == .badMagic(found: [0x47, 0x00]))
     }
 
+    @Test("a PyTorch checkpoint given as a model is named as a pickle that is never loaded")
+    func pickleMagic() {
+        for start: [UInt8] in [[0x50, 0x4B, 0x03, 0x04], [0x80, 0x02, 0x7D, 0x71]] {
+            let text = GGUFError(file: "pytorch_model.bin", problem: .badMagic(found: start)).description
+            #expect(text.contains("PyTorch checkpoint") && text.contains("safetensors"), "\(text)")
+        }
+        #expect(!GGUFError(file: "m", problem: .badMagic(found: Array("GGML".utf8))).description.contains("PyTorch"))
+    }
+
     @Test("empty and cut-short headers report truncation with offset and size")
     func truncatedHeader() {
         #expect(problem([]) == .truncated(what: "GGUF magic", offset: 0, needed: 4, fileSize: 0))

@@ -295,3 +295,83 @@ def _parse_head(head):
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip()
     return lines[0], headers
+
+
+# --- Cuts anywhere in a response, for test_fault_loops.py ---------------------------------------
+
+@dataclass(frozen=True)
+class StreamCut:
+    """Where to drop a response: after `head_bytes` bytes of its head (0: before anything is
+    sent), or, when `body_bytes` is set, after the whole head and that many body bytes (the
+    body's length: the complete response, then the connection drops). `reset` sends a TCP RST
+    instead of a FIN."""
+    head_bytes: int = 0
+    body_bytes: int | None = None
+    reset: bool = False
+
+
+class _CuttingSocket:
+    """The client side of one proxied connection; closes it once the armed cut is reached."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.cut = None
+        self.record = None
+        self.sent = 0
+        self.limit = None
+        self.head = None
+
+    def arm(self, cut, record):
+        self.cut, self.record, self.sent, self.limit, self.head = cut, record, 0, None, None
+        if cut is not None and cut.body_bytes is None:
+            self.limit = cut.head_bytes
+
+    def recv(self, count):
+        return self.sock.recv(count)
+
+    def sendall(self, data):
+        if self.cut is not None and self.limit is None:
+            # FaultProxy sends the whole response head in one call, first.
+            self.head = len(data)
+            self.limit = self.head + self.cut.body_bytes
+        if self.limit is None or self.sent + len(data) < self.limit:
+            self.sock.sendall(data)
+            self.sent += len(data)
+            return
+        self.sock.sendall(data[:self.limit - self.sent])
+        self.record.cut = True
+        if self.head is not None:
+            self.record.body_bytes = self.limit - self.head
+        if self.cut.reset:
+            import struct
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+        raise OSError("cut by the test")
+
+    def close(self):
+        self.sock.close()
+
+
+class CuttingProxy(FaultProxy):
+    """A FaultProxy whose `cut(request)` returns None or a StreamCut, so a response can be cut
+    inside its head, right after it, anywhere in its body, or right after its last byte."""
+
+    def __init__(self, upstream_port):
+        self._current = threading.local()
+        self.cut = None
+        super().__init__(upstream_port, cut_after=self._arm)
+
+    def reset(self, cut=None):
+        with self.lock:
+            self.requests = []
+            self.cut = cut
+            self.cut_after = self._arm
+
+    def _arm(self, record):
+        # Called by FaultProxy._serve, on the connection's own thread, before each response.
+        self._current.socket.arm(self.cut(record) if self.cut else None, record)
+        return None
+
+    def _serve(self, client):
+        self._current.socket = _CuttingSocket(client)
+        super()._serve(self._current.socket)
