@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     var modelName: String?
     @Flag(name: .customLong("log-prompts"), help: "Log request bodies (off by default: prompts can be private).")
     var logPrompts = false
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds.")
+    var idleTimeout = 30
+
     @Flag(name: .customLong("insecure-no-auth"), help: "Allow a non-loopback --host without an API key.")
     var insecureNoAuth = false
 
@@ -39,6 +42,14 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
         if !(0...10_000).contains(maxQueue) { throw ValidationError("--max-queue must be between 0 and 10000") }
+        if !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
+        if let apiKey, apiKey.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("--api-key is blank: give a key, or leave the option out to serve without one")
+        }
+        if apiKey == nil, let key = ProcessInfo.processInfo.environment["LAMBDA_LLM_API_KEY"], !key.isEmpty,
+           key.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError("LAMBDA_LLM_API_KEY is blank: give a key, or unset it to serve without one")
+        }
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(host)
         if !loopback && (resolvedKey ?? "").isEmpty && !insecureNoAuth {
             throw ValidationError("binding \(host) exposes the model beyond this machine: set --api-key (or LAMBDA_LLM_API_KEY), or pass --insecure-no-auth")
@@ -54,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.port = port
         config.apiKey = APIKey(resolvedKey)
         config.maxQueue = maxQueue
+        config.idleTimeoutSeconds = idleTimeout
         config.logPrompts = logPrompts
         let server = OpenAIServer(model: loaded, generator: generator, configuration: config)
         let context = generator.session.contextLength

@@ -71,6 +71,10 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         config.modelName = nonEmpty(env, "LAMBDA_LLM_MODEL_NAME")
         config.downloadDirectory = nonEmpty(env, "LAMBDA_LLM_DOWNLOAD_DIR") ?? config.downloadDirectory
         config.functionName = nonEmpty(env, "AWS_LAMBDA_FUNCTION_NAME") ?? config.functionName
+        // A blank key would silently turn authentication off; an empty one means "no key".
+        if let raw = env["LAMBDA_LLM_API_KEY"], !raw.isEmpty, raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw .invalid("LAMBDA_LLM_API_KEY", value: raw, expected: "a key that is not blank (remove the variable to turn authentication off)")
+        }
         config.apiKey = nonEmpty(env, "LAMBDA_LLM_API_KEY")
         if let spec = nonEmpty(env, "LAMBDA_LLM_FAULT_INJECTION") {
             guard let fault = FaultInjection(spec) else {

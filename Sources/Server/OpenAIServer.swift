@@ -20,6 +20,10 @@ public struct ServerConfiguration: Sendable {
     public var limits = ServingLimits()
     /// Seconds a refused client is told to wait (Retry-After).
     public var retryAfterSeconds = 2
+    /// A connection that sends nothing this long, between requests or in the middle of
+    /// one, is closed. Without it a client that left after an early answer (a 413 sent
+    /// before its body was read) kept its socket open for good.
+    public var idleTimeoutSeconds = 30
 
     public init(modelName: String) { self.modelName = modelName }
 }
@@ -66,6 +70,7 @@ public final class OpenAIServer: @unchecked Sendable {
         let host = configuration.host, port = configuration.port
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "lambda-llm"),
             onServerRunning: { _ in onListening("http://\(host):\(port)") }
         )
@@ -199,7 +204,10 @@ public final class OpenAIServer: @unchecked Sendable {
     }
 
     func logRequest(method: String, path: String, status: Int) {
-        metrics.recordRequest(route: path, status: status)
+        // Paths come from clients: only known routes get a series of their own, or
+        // anyone could grow the metrics without bound, before any key is checked.
+        let route = (try? OpenAIRoute.match(method: "GET", path: path)) ?? (try? OpenAIRoute.match(method: "POST", path: path))
+        metrics.recordRequest(route: route?.path ?? (path == "/metrics" ? path : "other"), status: status)
         Self.log("method=\(method) route=\(path) status=\(status)")
     }
 
@@ -233,6 +241,9 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         let method = request.method.rawValue
         do {
+            // The shared route table answers unknown paths and wrong methods exactly as
+            // the Lambda runtime does (404/405); /metrics is this server's own.
+            if path != "/metrics" { _ = try OpenAIRoute.match(method: method, path: path) }
             let response = try await next(request, context)
             if !(path.hasPrefix("/v1/") && request.method == .post) || response.status.code >= 400 {
                 server.logRequest(method: method, path: path, status: response.status.code)

@@ -129,6 +129,17 @@ struct RuntimeConfigurationTests {
         }
     }
 
+    @Test("a blank API key is refused instead of silently turning authentication off; an empty one means none")
+    func blankAPIKey() throws {
+        var env = base
+        env["LAMBDA_LLM_API_KEY"] = "   "
+        #expect(throws: RuntimeConfiguration.Failure.self) { try RuntimeConfiguration.fromEnvironment(env) }
+        env["LAMBDA_LLM_API_KEY"] = ""
+        #expect(try RuntimeConfiguration.fromEnvironment(env).apiKey == nil)
+        env["LAMBDA_LLM_API_KEY"] = "k-123"
+        #expect(try RuntimeConfiguration.fromEnvironment(env).apiKey == "k-123")
+    }
+
     @Test("settings are read: mode case-insensitively, fault injection spec parsed")
     func settingsRead() throws {
         var env = base
