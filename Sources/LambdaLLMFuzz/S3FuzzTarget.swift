@@ -73,6 +73,9 @@ struct S3FuzzTarget: FuzzTarget {
         let again = try? signer.sign(method: lines[0], url: lines[1], headers: headers, payloadSHA256: empty,
                                      date: Date(timeIntervalSince1970: 1_700_000_000))
         fuzzInvariant(again == signature, "signing the same request twice gave two signatures")
-        fuzzInvariant(!String(describing: signature).contains(Self.credentials.secretAccessKey), "a signature's description shows the secret")
+        // Unless the caller's own URL or headers carry it, the secret never shows.
+        let secret = Self.credentials.secretAccessKey
+        fuzzInvariant(!String(describing: signature).contains(secret) || String(decoding: bytes, as: UTF8.self).contains(secret),
+                      "a signature's description shows the secret")
     }
 }

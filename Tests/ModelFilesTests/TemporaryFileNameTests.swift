@@ -41,7 +41,7 @@ struct TemporaryFileNameTests {
             ".m.gguf.tmp-notapid",  // not ours: kept
             "m.gguf",
         ]
-        for name in names { FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data("x".utf8)) }
+        for name in names { _ = FileManager.default.createFile(atPath: "\(dir)/\(name)", contents: Data("x".utf8)) }
         let removed = TemporaryFileName.removeStale(directory: dir, name: "m.gguf", kind: "tmp")
         #expect(removed == [".m.gguf.tmp-\(dead)-1a2b"])
         let left = try Set(FileManager.default.contentsOfDirectory(atPath: dir))
@@ -53,7 +53,7 @@ struct TemporaryFileNameTests {
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let stale = "\(dir)/.out.gguf.tmp-\(try deadPID())-7"
-        FileManager.default.createFile(atPath: stale, contents: Data(count: 4096))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data(count: 4096))
         try AtomicFileWrite.write(to: "\(dir)/out.gguf") { sink in try sink.write(Array("GGUF".utf8)) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.gguf"])
     }

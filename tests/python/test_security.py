@@ -667,8 +667,22 @@ def test_non_loopback_bind_without_a_key_is_refused_before_loading(lambda_llm_bi
         args += ["--api-key", ""]
     r = run_cli(lambda_llm_bin, *args, env=env)
     assert r.returncode != 0
-    assert f"binding {host}" in r.stderr and "--api-key" in r.stderr and "--insecure-no-auth" in r.stderr, r.stderr
+    if key == "empty flag":
+        # A blank key is refused on its own, on any host, before the bind check.
+        assert "--api-key is blank" in r.stderr, r.stderr
+    else:
+        assert f"binding {host}" in r.stderr and "--api-key" in r.stderr and "--insecure-no-auth" in r.stderr, r.stderr
     assert "/nonexistent/model.gguf" not in r.stderr, "refused only after trying to load the model"
+
+
+@pytest.mark.parametrize("args,env,message", [
+    (["--api-key", "   "], {}, "--api-key is blank"),
+    ([], {"LAMBDA_LLM_API_KEY": " \t "}, "LAMBDA_LLM_API_KEY is blank"),
+])
+def test_a_blank_api_key_is_refused_on_loopback_too(lambda_llm_bin, args, env, message):
+    r = run_cli(lambda_llm_bin, "serve", "--model", "/nonexistent/model.gguf", *args, env=clean_env(**env))
+    assert r.returncode != 0 and message in r.stderr, r.stderr
+    assert "/nonexistent/model.gguf" not in r.stderr
 
 
 @pytest.mark.parametrize("host,extra,env", [
