@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
+#define CK_AI static inline __attribute__((always_inline))
 
 AVX2 static inline float ck_hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -107,23 +108,37 @@ AVX2 static inline float ck_a_dot_f32(const void *w, const void *a, size_t n) {
     return s;
 }
 
-AVX2 static inline float ck_a_dot_f16(const void *w, const void *a, size_t n) {
+// F16 weights against V float vectors: each converted group of 8 weights serves every
+// vector. Per (row, vector), the four accumulators, the 8-wide tail and the scalar tail
+// run exactly as for V = 1, so prefill equals decode bit for bit.
+AVX2 CK_AI void ck_a_tile_f16(const int unused, const void *w, const uint8_t *a, size_t act_stride, const int V,
+                              size_t n, float *out) {
+    (void)unused;
     const uint16_t *x = w;
-    const float *y = a;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m256 acc[4][4];
+    for (int v = 0; v < V; v++)
+        for (int k = 0; k < 4; k++) acc[v][k] = _mm256_setzero_ps();
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8))), _mm256_loadu_ps(y + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 16))), _mm256_loadu_ps(y + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 24))), _mm256_loadu_ps(y + i + 24), a3);
+        __m256 wf[4];
+        for (int k = 0; k < 4; k++) wf[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8 * k)));
+        for (int v = 0; v < V; v++) {
+            const float *y = (const float *)(a + v * act_stride);
+            for (int k = 0; k < 4; k++) acc[v][k] = _mm256_fmadd_ps(wf[k], _mm256_loadu_ps(y + i + 8 * k), acc[v][k]);
+        }
     }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), a0);
-    float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s += ck_half(x[i]) * y[i];
-    return s;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i)));
+        for (int v = 0; v < V; v++)
+            acc[v][0] = _mm256_fmadd_ps(wf, _mm256_loadu_ps((const float *)(a + v * act_stride) + i), acc[v][0]);
+    }
+    for (int v = 0; v < V; v++) {
+        const float *y = (const float *)(a + v * act_stride);
+        float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[v][0], acc[v][1]), _mm256_add_ps(acc[v][2], acc[v][3])));
+        for (size_t j = i; j < n; j++) s += ck_half(x[j]) * y[j];
+        out[v] = s;
+    }
 }
 
 AVX2 static inline __m256 ck_bf16x8(const uint16_t *p) {
@@ -150,91 +165,100 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
 }
 
 // ---- 32-blocks: Q4_0, Q4_1, Q8_0 ----
-// Two blocks per iteration with separate accumulators to hide FMA latency.
-
-// Block scales without scalar round trips: the weight block's fp16 d (and m) and the
-// activation block's adjacent (d, s) floats are combined in one 128-bit multiply;
-// lane 0 scales the integer dot, lane 1 accumulates the offset term.
-AVX2 static inline __m128 ck_scales_q4_0(const ck_block_q4_0 *x, const ck_act_q8 *y) {
-    const __m128 d = _mm_cvtph_ps(_mm_set1_epi16((short)x->d));
-    return _mm_mul_ps(d, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));  // [dw*dy, dw*s]
-}
-
-AVX2 static inline __m128 ck_scales_q4_1(const ck_block_q4_1 *x, const ck_act_q8 *y) {
-    int32_t dm;
-    memcpy(&dm, &x->d, 4);
-    const __m128 wdm = _mm_cvtph_ps(_mm_cvtsi32_si128(dm));  // [dw, mw]
-    return _mm_mul_ps(wdm, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));  // [dw*dy, mw*s]
-}
-
-#define CK_Q4_STEP(SCALES, i, acc, off)                                                          \
-    do {                                                                                         \
-        const __m128 sc = SCALES(x + (i), y + (i));                                              \
-        const __m256i p = ck_dot_u8s8(ck_unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs)); \
-        acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(sc), _mm256_cvtepi32_ps(p), acc);           \
-        off = _mm_add_ps(off, sc);                                                               \
-    } while (0)
-
-// Q4_0 weights are d*(q-8): the offset lane carries dw*s, taken 8 times at the end.
-AVX2 static inline float ck_a_dot_q4_0(const void *w, const void *a, size_t n) {
-    const ck_block_q4_0 *x = w;
-    const ck_act_q8 *y = a;
-    const size_t nb = n / CK_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    __m128 off0 = _mm_setzero_ps(), off1 = off0;
-    size_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        CK_Q4_STEP(ck_scales_q4_0, i, acc0, off0);
-        CK_Q4_STEP(ck_scales_q4_0, i + 1, acc1, off1);
+// One tile function per type dots one weight row with V activation vectors (V a
+// compile-time constant at every call site): prefill takes four vectors per pass, so a
+// weight block is loaded and unpacked once for four products. Each (row, vector) pair
+// keeps one accumulator and sees the same operations in the same order whatever V is,
+// so prefill and decode give bit-identical results. (Measured on the 2-core EPYC: a
+// 4-vector tile is ~1.6x faster in prefill; for decode, pairs of rows win only while
+// weights sit in cache and lose ~30% when they stream from DRAM, as they do per token.)
+// Q4_0 weights are d*(q-8) and Q4_1 weights d*q + m: block scales come as one 128-bit
+// multiply of the weight's fp16 [d] or [d, m] by the activation's adjacent [dy, s];
+// lane 0 scales the integer dot, lane 1 accumulates the offset term (dw*s, taken -8
+// times at the end, or mw*s).
+AVX2 CK_AI void ck_a_tile_q4(const int asym, const uint8_t *w, const uint8_t *a, size_t act_stride, const int V,
+                             size_t nb, float *out) {
+    const size_t bs = asym ? sizeof(ck_block_q4_1) : sizeof(ck_block_q4_0);
+    const size_t qoff = asym ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
+    __m256 acc[4];
+    __m128 off[4];
+    for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm_setzero_ps(); }
+    for (size_t i = 0; i < nb; i++) {
+        const uint8_t *blk = w + i * bs;
+        _mm_prefetch((const char *)blk + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        const __m256i q = ck_unpack_nibbles(blk + qoff);
+        uint16_t d;
+        int32_t dm;
+        memcpy(&d, blk, 2);
+        memcpy(&dm, blk, 4);
+        const __m128 wd = asym ? _mm_cvtph_ps(_mm_cvtsi32_si128(dm)) : _mm_cvtph_ps(_mm_set1_epi16((short)d));
+        for (int v = 0; v < V; v++) {
+            const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
+            const __m128 sc = _mm_mul_ps(wd, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));
+            const __m256i p = ck_dot_u8s8(q, _mm256_loadu_si256((const __m256i *)y->qs));
+            acc[v] = _mm256_fmadd_ps(_mm256_broadcastss_ps(sc), _mm256_cvtepi32_ps(p), acc[v]);
+            off[v] = _mm_add_ps(off[v], sc);
+        }
     }
-    if (i < nb) CK_Q4_STEP(ck_scales_q4_0, i, acc0, off0);
-    const __m128 off = _mm_add_ps(off0, off1);
-    return ck_hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * _mm_cvtss_f32(_mm_movehdup_ps(off));
-}
-
-// Q4_1 weights are d*q + m: the offset lane carries mw*s.
-AVX2 static inline float ck_a_dot_q4_1(const void *w, const void *a, size_t n) {
-    const ck_block_q4_1 *x = w;
-    const ck_act_q8 *y = a;
-    const size_t nb = n / CK_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    __m128 off0 = _mm_setzero_ps(), off1 = off0;
-    size_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        CK_Q4_STEP(ck_scales_q4_1, i, acc0, off0);
-        CK_Q4_STEP(ck_scales_q4_1, i + 1, acc1, off1);
+    for (int v = 0; v < V; v++) {
+        const float o = _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
+        out[v] = ck_hsum256(acc[v]) + (asym ? o : -8.0f * o);
     }
-    if (i < nb) CK_Q4_STEP(ck_scales_q4_1, i, acc0, off0);
-    const __m128 off = _mm_add_ps(off0, off1);
-    return ck_hsum256(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(off));
 }
 
 // s8 x s8 through the u8 x s8 instruction: |w| times y carrying w's sign.
-AVX2 static inline __m256i ck_dot_s8s8(__m256i w, __m256i y) {
-    return ck_dot_u8s8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
+AVX2 CK_AI void ck_a_tile_q8_0(const int unused, const uint8_t *w, const uint8_t *a, size_t act_stride, const int V,
+                               size_t nb, float *out) {
+    (void)unused;
+    __m256 acc[4];
+    for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();
+    for (size_t i = 0; i < nb; i++) {
+        const ck_block_q8_0 *x = (const ck_block_q8_0 *)w + i;
+        _mm_prefetch((const char *)x + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        const __m256i q = _mm256_loadu_si256((const __m256i *)x->qs);
+        const __m256i aq = _mm256_sign_epi8(q, q);
+        const float dw = ck_half(x->d);
+        for (int v = 0; v < V; v++) {
+            const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
+            const __m256i p = ck_dot_u8s8(aq, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q));
+            acc[v] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), _mm256_cvtepi32_ps(p), acc[v]);
+        }
+    }
+    for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]);
 }
 
-AVX2 static inline float ck_a_dot_q8_0(const void *w, const void *a, size_t n) {
-    const ck_block_q8_0 *x = w;
-    const ck_act_q8 *y = a;
-    const size_t nb = n / CK_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    size_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i p0 = ck_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        const __m256i p1 = ck_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i + 1].d) * y[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
+// The row driver for tiled types: within each tile of vectors, every row is dotted
+// with STEP vectors at a time, then with the ones left over. COUNT is what the tile
+// function counts in (blocks or elements).
+#define CK_DEFINE_TILED_ROWS(NAME, TILE, ARG, STEP, COUNT)                                       \
+    AVX2 static void NAME(CK_ROWS_ARGS) {                                                        \
+        const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                      \
+        const size_t count = (COUNT);                                                            \
+        float o[4];                                                                              \
+        for (size_t v0 = 0; v0 < nvec; v0 += CK_VEC_TILE) {                                      \
+            const size_t v1 = v0 + CK_VEC_TILE < nvec ? v0 + CK_VEC_TILE : nvec;                 \
+            for (size_t r = 0; r < nrows; r++) {                                                 \
+                const uint8_t *wr = wb + r * row_bytes;                                          \
+                size_t v = v0;                                                                   \
+                for (; v + (STEP) <= v1; v += (STEP)) {                                          \
+                    TILE(ARG, wr, ab + v * act_stride, act_stride, (STEP), count, o);            \
+                    for (int k = 0; k < (STEP); k++) y[(v + k) * y_stride + r] = o[k];           \
+                }                                                                                \
+                switch (v1 - v) {                                                                \
+                case 3: TILE(ARG, wr, ab + v * act_stride, act_stride, 3, count, o); break;      \
+                case 2: TILE(ARG, wr, ab + v * act_stride, act_stride, 2, count, o); break;      \
+                case 1: TILE(ARG, wr, ab + v * act_stride, act_stride, 1, count, o); break;      \
+                default: break;                                                                  \
+                }                                                                                \
+                for (size_t k = 0; v + k < v1; k++) y[(v + k) * y_stride + r] = o[k];            \
+            }                                                                                    \
+        }                                                                                        \
     }
-    for (; i < nb; i++) {
-        const __m256i p0 = ck_dot_s8s8(_mm256_loadu_si256((const __m256i *)x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
-    }
-    return ck_hsum256(_mm256_add_ps(acc0, acc1));
-}
+
+CK_DEFINE_TILED_ROWS(ck_a_rows_q4_0, ck_a_tile_q4, 0, 4, cols / CK_QK)
+CK_DEFINE_TILED_ROWS(ck_a_rows_q4_1, ck_a_tile_q4, 1, 4, cols / CK_QK)
+CK_DEFINE_TILED_ROWS(ck_a_rows_q8_0, ck_a_tile_q8_0, 0, 4, cols / CK_QK)
+CK_DEFINE_TILED_ROWS(ck_a_rows_f16, ck_a_tile_f16, 0, 2, cols)
 
 // ---- K-quants ----
 
@@ -315,11 +339,7 @@ AVX2 static inline float ck_a_dot_q6_K(const void *w, const void *a, size_t n) {
 }
 
 CK_DEFINE_ROWS(ck_a_rows_f32, AVX2, ck_a_dot_f32)
-CK_DEFINE_ROWS(ck_a_rows_f16, AVX2, ck_a_dot_f16)
 CK_DEFINE_ROWS(ck_a_rows_bf16, AVX2, ck_a_dot_bf16)
-CK_DEFINE_ROWS(ck_a_rows_q4_0, AVX2, ck_a_dot_q4_0)
-CK_DEFINE_ROWS(ck_a_rows_q4_1, AVX2, ck_a_dot_q4_1)
-CK_DEFINE_ROWS(ck_a_rows_q8_0, AVX2, ck_a_dot_q8_0)
 CK_DEFINE_ROWS(ck_a_rows_q4_K, AVX2, ck_a_dot_q4_K)
 CK_DEFINE_ROWS(ck_a_rows_q6_K, AVX2, ck_a_dot_q6_K)
 

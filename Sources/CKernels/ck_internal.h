@@ -116,5 +116,7 @@ void ck_avx2_silu_mul(float *gate, const float *up, size_t n);
         }                                                                                      \
     }
 
-// Software prefetch distance in bytes of weights ahead of the current block.
-#define CK_PREFETCH_AHEAD 768
+// Software prefetch distance in bytes of weights ahead of the current block: far
+// enough to cover DRAM latency at one core's streaming rate (3 KB beat 768 bytes by
+// ~10% on Q4_0/Q8_0 decode from DRAM on the 2-core EPYC).
+#define CK_PREFETCH_AHEAD 3072

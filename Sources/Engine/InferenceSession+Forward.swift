@@ -30,9 +30,7 @@ extension InferenceSession {
                     VectorOps.rmsNorm(x + t * dim, w.baseAddress!, xb + t * dim, count: dim, epsilon: eps)
                 }
             }
-            project(layer.query, xb, n, q)
-            project(layer.key, xb, n, k)
-            project(layer.value, xb, n, v)
+            project([MatMul.Product(layer.query, q), MatMul.Product(layer.key, k), MatMul.Product(layer.value, v)], xb, n)
             for t in 0..<n {
                 let pos = start + t
                 for h in 0..<heads { rope.apply(q + t * dim + h * headDim, position: pos) }
@@ -71,8 +69,7 @@ extension InferenceSession {
                     VectorOps.rmsNorm(x + t * dim, w.baseAddress!, xb + t * dim, count: dim, epsilon: eps)
                 }
             }
-            project(layer.gate, xb, n, hidden)
-            project(layer.up, xb, n, hidden2)
+            project([MatMul.Product(layer.gate, hidden), MatMul.Product(layer.up, hidden2)], xb, n)
             VectorOps.siluMul(hidden, hidden2, count: n * ffn)
             project(layer.down, hidden, n, xb)
             VectorOps.add(xb, into: x, count: n * dim)
@@ -95,6 +92,17 @@ extension InferenceSession {
                 }
             }
             project(model.output, xb, n, logits)
+        }
+    }
+
+    /// Matrices sharing one input: one parallel loop for all of them on the fast path.
+    @inline(__always)
+    private func project(_ products: [MatMul.Product], _ input: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch precision {
+        case .floatActivations:
+            for p in products { matmul.matmulFloatActivations(p.weights, input, count: n, p.output) }
+        case .quantizedActivations:
+            matmul.matmul(products, input, count: n)
         }
     }
 

@@ -1,8 +1,9 @@
 import CKernels
 
 /// Weight-matrix times activation products, parallel over row chunks. Owns the
-/// scratch for quantized activations, so calls allocate nothing once the largest
-/// shape has been seen. One call at a time per instance.
+/// scratch for quantized activations, kept across calls once the largest shape has
+/// been seen (a call allocates only its few bookkeeping entries). One call at a time
+/// per instance.
 ///
 /// Quantized weight types (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K) quantize the activations to
 /// 8-bit blocks first and use integer dot products: about 4e-3 relative error
@@ -34,38 +35,90 @@ public final class MatMul: @unchecked Sendable {
     /// y[v * rows + r] = row r of W dot vector v. Weights stream from memory once per
     /// tile of vectors (prompt prefill).
     public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>) {
-        guard n > 0, w.rows > 0 else { return }
-        let type = w.type.rawValue
-        let cols = w.cols
-        let actBytes = ck_act_bytes(type, cols)
-        let act: UnsafeRawPointer
-        let actStride: Int
-        if actBytes == 0 {
-            act = UnsafeRawPointer(x)
-            actStride = cols * MemoryLayout<Float>.stride
-        } else {
-            let buffer = scratchBuffer(actBytes * n)
-            let level = isa.level
+        matmul([Product(w, y)], x, count: n)
+    }
+
+    /// One weight matrix and where its output goes.
+    public struct Product {
+        public let weights: WeightMatrix
+        public let output: UnsafeMutablePointer<Float>
+        public init(_ weights: WeightMatrix, _ output: UnsafeMutablePointer<Float>) {
+            self.weights = weights
+            self.output = output
+        }
+    }
+
+    /// Several matrices applied to the same input (attention's Q/K/V, the feed-forward's
+    /// gate and up): the input is quantized once per weight type and one parallel loop
+    /// covers every matrix, so a decode step wakes the threads once, not once per
+    /// matrix. Each output equals what `matmul` gives for that matrix alone.
+    public func matmul(_ products: [Product], _ x: UnsafePointer<Float>, count n: Int) {
+        guard n > 0, let cols = products.first?.weights.cols else { return }
+        precondition(products.allSatisfy { $0.weights.cols == cols }, "MatMul: products of one input need equal cols")
+        let level = isa.level
+
+        // Quantized activations, one copy per distinct weight type, back to back in scratch.
+        var types: [UInt32] = []
+        for p in products where ck_act_bytes(p.weights.type.rawValue, cols) > 0 && !types.contains(p.weights.type.rawValue) {
+            types.append(p.weights.type.rawValue)
+        }
+        let actBytes = types.map { ck_act_bytes($0, cols) }
+        let buffer = scratchBuffer(max(1, actBytes.reduce(0, +) * n))
+        var offsets: [Int] = []
+        var offset = 0
+        for bytes in actBytes {
+            offsets.append(offset)
+            offset += bytes * n
+        }
+        for (i, type) in types.enumerated() {
+            let dst = buffer + offsets[i], bytes = actBytes[i]
             if n >= 2 * pool.threadCount {
-                pool.parallelFor(n) { v in ck_quantize_act(level, type, x + v * cols, buffer + v * actBytes, cols) }
+                pool.parallelFor(n) { v in ck_quantize_act(level, type, x + v * cols, dst + v * bytes, cols) }
             } else {
-                for v in 0..<n { ck_quantize_act(level, type, x + v * cols, buffer + v * actBytes, cols) }
+                for v in 0..<n { ck_quantize_act(level, type, x + v * cols, dst + v * bytes, cols) }
             }
-            act = UnsafeRawPointer(buffer)
-            actStride = actBytes
         }
 
-        let rows = w.rows
-        let rowBytes = w.rowBytes
-        let chunkRows = chunkRows(rows: rows, rowBytes: rowBytes, vectors: n)
-        let chunks = (rows + chunkRows - 1) / chunkRows
-        let level = isa.level
-        let base = w.base
-        pool.parallelFor(chunks) { c in
-            let r0 = c * chunkRows
-            let count = min(chunkRows, rows - r0)
-            ck_dot_rows(level, type, base + r0 * rowBytes, rowBytes, count, cols, act, actStride, n, y + r0, rows)
+        // Row chunks of every product, numbered consecutively.
+        var jobs: [Job] = []
+        jobs.reserveCapacity(products.count)
+        var firstChunk = 0
+        for p in products {
+            let w = p.weights
+            guard w.rows > 0 else { continue }
+            let chunkRows = chunkRows(rows: w.rows, rowBytes: w.rowBytes, vectors: n)
+            let act: UnsafeRawPointer, stride: Int
+            if let i = types.firstIndex(of: w.type.rawValue) {
+                act = UnsafeRawPointer(buffer + offsets[i])
+                stride = actBytes[i]
+            } else {
+                act = UnsafeRawPointer(x)
+                stride = cols * MemoryLayout<Float>.stride
+            }
+            jobs.append(Job(weights: w, output: p.output, act: act, actStride: stride, chunkRows: chunkRows,
+                            firstChunk: firstChunk))
+            firstChunk += (w.rows + chunkRows - 1) / chunkRows
         }
+        jobs.withUnsafeBufferPointer { jobs in
+            pool.parallelFor(firstChunk) { c in
+                var j = jobs.count - 1
+                while jobs[j].firstChunk > c { j -= 1 }
+                let job = jobs[j], w = job.weights
+                let r0 = (c - job.firstChunk) * job.chunkRows
+                let count = min(job.chunkRows, w.rows - r0)
+                ck_dot_rows(level, w.type.rawValue, w.base + r0 * w.rowBytes, w.rowBytes, count, cols,
+                            job.act, job.actStride, n, job.output + r0, w.rows)
+            }
+        }
+    }
+
+    private struct Job {
+        let weights: WeightMatrix
+        let output: UnsafeMutablePointer<Float>
+        let act: UnsafeRawPointer
+        let actStride: Int
+        let chunkRows: Int
+        let firstChunk: Int
     }
 
     /// About four chunks per thread balance the load when threads run at different

@@ -128,6 +128,46 @@ struct MatMulTests {
         }
     }
 
+    @Test("several products of one input (mixed types, sizes and vector counts) equal separate matmuls bit for bit")
+    func productsOfOneInputEqualSeparateMatmuls() {
+        var rng = TestRandom(seed: 0xF00D)
+        let cols = 512
+        let specs: [(GGMLType, Int)] = [(.q4_0, 577), (.q4_1, 40), (.q4_0, 17), (.q8_0, 129), (.f16, 33), (.q4_K, 65), (.q6_K, 3)]
+        let weights = specs.map { Self.weights($0.0, rows: $0.1, cols: cols, rng: &rng) }
+        for isa in KernelISA.supported {
+            for threads in [1, 3] {
+                let mm = MatMul(pool: ThreadPool(threads: threads), isa: isa)
+                for n in [1, 2, 5, 9] {
+                    let x = rng.floats(cols * n)
+                    let together = specs.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.1 * n) }
+                    let alone = specs.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0.1 * n) }
+                    defer { (together + alone).forEach { $0.deallocate() } }
+                    (together + alone).forEach { $0.initialize(repeating: .nan) }
+                    withMatrices(specs, weights, cols: cols) { matrices in
+                        x.withUnsafeBufferPointer { xp in
+                            for i in matrices.indices { mm.matmul(matrices[i], xp.baseAddress!, count: n, alone[i].baseAddress!) }
+                            mm.matmul(zip(matrices, together).map { MatMul.Product($0, $1.baseAddress!) }, xp.baseAddress!, count: n)
+                        }
+                    }
+                    for i in specs.indices {
+                        #expect(Array(together[i]) == Array(alone[i]), "\(specs[i].0) \(isa) \(threads)t n=\(n)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// WeightMatrix views of `weights` for the body's duration.
+    private func withMatrices(_ specs: [(GGMLType, Int)], _ weights: [[UInt8]], cols: Int, _ body: ([WeightMatrix]) -> Void) {
+        let buffers = weights.map { w -> UnsafeMutableRawBufferPointer in
+            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: w.count, alignment: 64)
+            w.withUnsafeBytes { b.copyMemory(from: $0) }
+            return b
+        }
+        defer { buffers.forEach { $0.deallocate() } }
+        body(zip(specs, buffers).map { WeightMatrix(base: UnsafeRawPointer($1.baseAddress!), type: $0.0, rows: $0.1, cols: cols) })
+    }
+
     @Test("every ISA agrees with the portable path to float-summation precision", arguments: types)
     func isasAgree(type: GGMLType) {
         var rng = TestRandom(seed: 0xCAFE + UInt64(type.rawValue))
