@@ -17,6 +17,9 @@ public final class LoadedModel: @unchecked Sendable {
     public let pool: ThreadPool
     /// Wall time from open to ready, in seconds.
     public let loadSeconds: Double
+    /// The kernel level picked at start-up (or forced by LAMBDA_LLM_CPU): every entry
+    /// point logs it, so a slow or crashing host can be matched to its code path.
+    public var kernels: String { KernelISA.active.rawValue }
 
     public init(path: String, threads: Int) throws {
         let clock = ContinuousClock()

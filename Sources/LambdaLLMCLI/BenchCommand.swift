@@ -15,8 +15,10 @@ struct BenchCommand: ParsableCommand {
     var promptTokens: Int = 128
     @Option(name: .customLong("gen-tokens"), help: "Tokens to generate (greedy, end-of-generation ignored).")
     var genTokens: Int = 128
-    @Option(help: "Timed runs after one warm-up; the median is reported.")
+    @Option(help: "Timed runs after the warm-ups; the median is reported.")
     var repetitions: Int = 3
+    @Option(help: "Untimed runs first, to warm caches and page in the weights (0 when the page cache is already warm).")
+    var warmups: Int = 1
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -24,6 +26,7 @@ struct BenchCommand: ParsableCommand {
         if promptTokens < 1 { throw ValidationError("--prompt-tokens must be at least 1") }
         if genTokens < 1 { throw ValidationError("--gen-tokens must be at least 1") }
         if !(1...100).contains(repetitions) { throw ValidationError("--repetitions must be between 1 and 100") }
+        if !(0...10).contains(warmups) { throw ValidationError("--warmups must be between 0 and 10") }
     }
 
     func run() throws {
@@ -35,14 +38,14 @@ struct BenchCommand: ParsableCommand {
         let generator = try modelOptions.makeGenerator(loaded, context: context)
         let prompt = BenchPrompt.tokens(count: promptTokens, tokenizer: loaded.tokenizer)
         var runs: [GenerationTimings] = []
-        for i in 0...repetitions {
+        for i in 0..<(warmups + repetitions) {
             generator.reset()
             let request = GenerationRequest(
                 promptTokens: prompt, maxTokens: genTokens,
                 sampling: SamplingParameters(temperature: 0), ignoreEndOfGeneration: true
             )
             let result = try generator.generate(request)
-            if i > 0 { runs.append(result.timings) }  // run 0 warms caches and page-ins
+            if i >= warmups { runs.append(result.timings) }
         }
         let report = BenchReport(
             model: loaded.path, threads: loaded.pool.threadCount, isa: KernelISA.active.rawValue,
@@ -54,7 +57,7 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension BenchReport {
-    /// The medians of the timed requests (run 0, the warm-up, is not among them).
+    /// The medians of the timed requests (the warm-ups are not among them).
     init(model: String, threads: Int, isa: String, promptTokens: Int, genTokens: Int,
          loadSeconds: Double, runs: [GenerationTimings], peakRSSBytes: Int) {
         let decode = runs.map(\.decodeTokensPerSecond)

@@ -84,8 +84,8 @@ struct GenerateCommand: ParsableCommand {
         if verbose {
             let t = result.timings
             let line = String(
-                format: "load %.2fs | prompt %d tok, %.1f tok/s | ttft %.3fs | %d tok, %.1f tok/s | finish %@\n",
-                loaded.loadSeconds, t.promptTokens, t.prefillTokensPerSecond, t.timeToFirstTokenSeconds,
+                format: "%@ kernels, %d threads | load %.2fs | prompt %d tok, %.1f tok/s | ttft %.3fs | %d tok, %.1f tok/s | finish %@\n",
+                loaded.kernels, loaded.pool.threadCount, loaded.loadSeconds, t.promptTokens, t.prefillTokensPerSecond, t.timeToFirstTokenSeconds,
                 t.generatedTokens, t.decodeTokensPerSecond, result.finishReason.rawValue
             )
             FileHandle.standardError.write(Data(line.utf8))

@@ -69,8 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
         config.logPrompts = logPrompts
         let server = OpenAIServer(model: loaded, generator: generator, configuration: config)
         let context = generator.session.contextLength
+        let threads = loaded.pool.threadCount
         try await server.run { url in
-            FileHandle.standardError.write(Data("serve: \(name) (context \(context)) on \(url)\n".utf8))
+            let line = "serve: \(name) (context \(context), \(threads) threads, \(loaded.kernels) kernels) on \(url)\n"
+            FileHandle.standardError.write(Data(line.utf8))
         }
     }
 }

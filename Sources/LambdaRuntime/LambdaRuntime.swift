@@ -111,6 +111,7 @@ public final class LambdaRuntime: @unchecked Sendable {
             ("loadSeconds", .double(RuntimeLog.rounded(loaded.loadSeconds))),
             ("initSeconds", .double(RuntimeLog.rounded(Date().timeIntervalSince(started)))),
             ("threads", .int(configuration.threads)),
+            ("kernels", .string(loaded.kernels)),
             ("contextLength", .int(generator.session.contextLength)),
             ("invokeMode", .string(configuration.invokeMode.rawValue)),
         ])

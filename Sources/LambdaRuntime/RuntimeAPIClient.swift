@@ -157,10 +157,11 @@ public final class RuntimeAPIClient: RuntimeAPI, @unchecked Sendable {
         head.headers.add(name: "Transfer-Encoding", value: "chunked")
         head.headers.add(name: "Trailer", value: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body")
         let promise = channel.eventLoop.makePromise(of: CollectedResponse.self)
+        let requestHead = head  // a constant: the closure runs on the event loop
         do {
             try channel.eventLoop.flatSubmit {
                 collector.expect(promise)
-                return channel.writeAndFlush(HTTPClientRequestPart.head(head))
+                return channel.writeAndFlush(HTTPClientRequestPart.head(requestHead))
             }.wait()
         } catch {
             dropConnection()
@@ -196,11 +197,12 @@ public final class RuntimeAPIClient: RuntimeAPI, @unchecked Sendable {
         if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
         let promise = channel.eventLoop.makePromise(of: CollectedResponse.self)
         let payload = body.map { ByteBuffer(bytes: $0) }
+        let requestHead = head  // a constant: the closure runs on the event loop
         do {
             // Never a timeout: `next` long-polls until Lambda has an invocation.
             return try channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
                 collector.expect(promise)
-                channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
                 if let payload { channel.write(HTTPClientRequestPart.body(.byteBuffer(payload)), promise: nil) }
                 return channel.writeAndFlush(HTTPClientRequestPart.end(nil))
             }.flatMap { promise.futureResult }.wait()

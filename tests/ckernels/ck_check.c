@@ -1,0 +1,88 @@
+// CKernels on their own, for targets where the Swift tests cannot run here: built by
+// tests/python/test_ckernels_cross.py for arm64 (cross gcc, run under qemu-aarch64)
+// and natively. For every weight type and every level this CPU has, each row's dot
+// with each vector must match a double-precision reference of the dequantized weights
+// within the 8-bit activation bound (the Swift MatMulTests' bound), and a many-vector
+// call must equal one call per vector bit for bit. Prints one line per failure and a
+// summary; exits 1 on any failure.
+#include "ckernels.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static float frand(void) {  // uniform in [-1, 1)
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((rng_state >> 40) & 0xFFFFFF) / 8388608.0f - 1.0f;
+}
+
+static const struct { uint32_t type; const char *name; size_t block, bytes; } TYPES[] = {
+    {CK_TYPE_F32, "f32", 1, 4},      {CK_TYPE_F16, "f16", 1, 2},      {CK_TYPE_BF16, "bf16", 1, 2},
+    {CK_TYPE_Q8_0, "q8_0", 32, 34},  {CK_TYPE_Q4_0, "q4_0", 32, 18},  {CK_TYPE_Q4_1, "q4_1", 32, 20},
+    {CK_TYPE_Q4_K, "q4_K", 256, 144}, {CK_TYPE_Q6_K, "q6_K", 256, 210},
+};
+
+int main(void) {
+    const size_t rows = 37, cols = 768, nvec = 11;
+    int failures = 0, checks = 0;
+    float *x = malloc(sizeof(float) * cols * nvec), *deq = malloc(sizeof(float) * cols);
+    float *src = malloc(sizeof(float) * cols * rows);
+    float *many = malloc(sizeof(float) * rows * nvec), *one = malloc(sizeof(float) * rows);
+    for (size_t i = 0; i < cols * nvec; i++) x[i] = frand() * (i % 97 == 0 ? 8.0f : 1.0f);
+    for (size_t i = 0; i < cols * rows; i++) src[i] = 0.05f * frand();
+    for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
+        const uint32_t type = TYPES[t].type;
+        const size_t row_bytes = cols / TYPES[t].block * TYPES[t].bytes;
+        uint8_t *w = malloc(row_bytes * rows);
+        for (size_t r = 0; r < rows; r++)
+            if (ck_quantize_row(type, src + r * cols, w + r * row_bytes, cols) != 0) {
+                printf("FAIL %s: ck_quantize_row refused the type\n", TYPES[t].name);
+                return 1;
+            }
+        const size_t act_bytes = ck_act_bytes(type, cols), stride = act_bytes ? act_bytes : cols * sizeof(float);
+        const size_t act_block = type == CK_TYPE_Q4_K || type == CK_TYPE_Q6_K ? 256 : 32;
+        for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
+            uint8_t *act = act_bytes ? malloc(act_bytes * nvec) : (uint8_t *)x;
+            for (size_t v = 0; act_bytes && v < nvec; v++) ck_quantize_act(isa, type, x + v * cols, act + v * act_bytes, cols);
+            ck_dot_rows(isa, type, w, row_bytes, rows, cols, act, stride, nvec, many, rows);
+            for (size_t v = 0; v < nvec; v++) {
+                ck_dot_rows(isa, type, w, row_bytes, rows, cols, act + v * stride, stride, 1, one, rows);
+                for (size_t r = 0; r < rows; r++) {
+                    const float *xv = x + v * cols;
+                    ck_dequantize_row(type, w + r * row_bytes, deq, cols);
+                    double dot = 0, mag = 0, bound = 0;
+                    for (size_t i = 0; i < cols; i++) {
+                        dot += (double)deq[i] * xv[i];
+                        mag += fabs((double)deq[i] * xv[i]);
+                    }
+                    for (size_t b = 0; act_bytes && b < cols; b += act_block) {
+                        double amax = 0, wsum = 0;
+                        for (size_t i = b; i < b + act_block; i++) {
+                            amax = fmax(amax, fabs(xv[i]));
+                            wsum += fabs(deq[i]);
+                        }
+                        bound += wsum * amax / 254;
+                    }
+                    const double tol = 1.001 * bound + 1e-5 * mag + 1e-30;
+                    const float got = many[v * rows + r];
+                    checks += 2;
+                    if (!(fabs(got - dot) <= tol)) {
+                        printf("FAIL %s isa %d row %zu vector %zu: %.9g vs reference %.9g (tolerance %.3g)\n",
+                               TYPES[t].name, isa, r, v, got, dot, tol);
+                        failures++;
+                    }
+                    if (memcmp(&got, &one[r], sizeof got) != 0) {
+                        printf("FAIL %s isa %d row %zu vector %zu: %zu vectors at once give %.9g, alone %.9g\n",
+                               TYPES[t].name, isa, r, v, nvec, got, one[r]);
+                        failures++;
+                    }
+                }
+            }
+            if (act_bytes) free(act);
+        }
+        free(w);
+    }
+    printf("ck_check: best level %d, %d checks, %d failures\n", ck_cpu_isa(), checks, failures);
+    return failures ? 1 : 0;
+}
