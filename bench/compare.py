@@ -32,6 +32,8 @@ OPENVINO_TARGET = 1.5
 RSS_SLACK = 64 * 2**20
 LOAD_TARGET_S = 1.0
 ROOFLINE_TARGET = 0.80
+FIRST_TOKEN_CONTEXT = 512  # both engines get the same KV cache for the load-to-first-token run
+OPENVINO_TIMEOUT_S = 1200
 
 
 def run(cmd, env=None, timeout=3600):
@@ -78,7 +80,7 @@ class Ours:
 
     def first_token(self, path, threads):
         cmd = [self.binary, "generate", "--model", path, "--prompt", "Hello", "--max-tokens", "1", "--temperature", "0",
-               "--threads", str(threads)]
+               "--threads", str(threads), "--context", str(FIRST_TOKEN_CONTEXT)]
         out, err, rc, wall, _ = run(cmd)
         if rc:
             fail("lambda-llm generate", cmd, out, err, rc)
@@ -104,7 +106,7 @@ class LlamaCpp:
 
     def first_token(self, path, threads):
         cmd = [self.completion, "-m", path, "-p", "Hello", "-n", "1", "-t", str(threads), "-no-cnv", "--no-warmup",
-               "--temp", "0", "--no-display-prompt"]
+               "--temp", "0", "--no-display-prompt", "-c", str(FIRST_TOKEN_CONTEXT)]
         out, err, rc, wall, _ = run(cmd)
         if rc:
             fail("llama-completion", cmd, out, err, rc)
@@ -120,7 +122,9 @@ class OpenVINO:
     def measure(self, path, threads, prompt_tokens, gen_tokens, warmup):
         cmd = [self.python, self.script, "--model", path, "--threads", str(threads), "--prompt-file", self.prompt_file,
                "--prompt-tokens", str(prompt_tokens), "--gen-tokens", str(gen_tokens)]
-        out, err, rc, _, rss = run(cmd)
+        out, err, rc, wall, rss = run(cmd, timeout=OPENVINO_TIMEOUT_S)
+        if wall >= OPENVINO_TIMEOUT_S:
+            return {"error": f"no result within {OPENVINO_TIMEOUT_S} s"}
         try:
             r = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -314,7 +318,7 @@ def main():
                 verdicts["roofline"].append((f"{label} t={t}", roof, roof is not None and roof >= ROOFLINE_TARGET))
 
     lines += ["", "## Load to first token (fresh process, one-word prompt, one token, page cache warm, "
-              f"{max(threads)} threads)", "", "| file | lambda-llm | llama.cpp | OpenVINO GenAI load only |", "|---|---:|---:|---:|"]
+              f"{max(threads)} threads, context {FIRST_TOKEN_CONTEXT})", "", "| file | lambda-llm | llama.cpp | OpenVINO GenAI load only |", "|---|---:|---:|---:|"]
     for label, path, size in files:
         ours = median(first_token[(label, "lambda-llm")])
         theirs = median(first_token[(label, "llama.cpp")])

@@ -437,6 +437,30 @@ AVX2 void ck_avx2_softmax(float *x, size_t n) {
     ck_avx2_scale(x, 1.0f / sum, n);
 }
 
+// The weighted sum keeps 64 outputs in eight registers while every value row passes,
+// instead of a load and store of the output per row: the same fused multiply-adds in
+// the same order as ck_avx2_axpy row after row, so the same bits.
+AVX2 void ck_avx2_attend(const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim, float scale,
+                         float *scores, float *out) {
+    for (size_t j = 0; j < n; j++) scores[j] = ck_a_dot_f32(q, k + j * stride, dim) * scale;
+    ck_avx2_softmax(scores, n);
+    size_t d = 0;
+    for (; d + 64 <= dim; d += 64) {
+        __m256 acc[8];
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
+        for (size_t j = 0; j < n; j++) {
+            const __m256 p = _mm256_set1_ps(scores[j]);
+            const float *row = v + j * stride + d;
+            for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 8 * i), acc[i]);
+        }
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + d + 8 * i, acc[i]);
+    }
+    if (d < dim) {
+        memset(out + d, 0, (dim - d) * sizeof(float));
+        for (size_t j = 0; j < n; j++) ck_avx2_axpy(scores[j], v + j * stride + d, out + d, dim - d);
+    }
+}
+
 AVX2 void ck_avx2_silu_mul(float *gate, const float *up, size_t n) {
     const __m256 one = _mm256_set1_ps(1.0f);
     size_t i = 0;

@@ -94,6 +94,8 @@ void ck_avx2_add(const float *x, float *y, size_t n);
 void ck_avx2_rmsnorm(const float *x, const float *w, float *out, size_t n, float eps);
 void ck_avx2_softmax(float *x, size_t n);
 void ck_avx2_silu_mul(float *gate, const float *up, size_t n);
+void ck_avx2_attend(const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim, float scale,
+                    float *scores, float *out);
 
 // Tile of activation vectors processed per pass over the rows: their quantized
 // form (<= 16 * ~4.3 KB for 4096 columns) stays in L1/L2 while weights stream.

@@ -447,3 +447,13 @@ int ck_quantize_row(uint32_t type, const float *src, void *dst, size_t count) {
     default: return -1;
     }
 }
+void ck_vec_attend(int isa, const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim,
+                   float scale, float *scores, float *out) {
+#if CK_X86
+    if (isa >= CK_ISA_AVX2) { ck_avx2_attend(q, k, v, stride, n, dim, scale, scores, out); return; }
+#endif
+    for (size_t j = 0; j < n; j++) scores[j] = ck_vec_dot(isa, q, k + j * stride, dim) * scale;
+    ck_vec_softmax(isa, scores, n);
+    memset(out, 0, dim * sizeof(float));
+    for (size_t j = 0; j < n; j++) ck_vec_axpy(isa, scores[j], v + j * stride, out, dim);
+}

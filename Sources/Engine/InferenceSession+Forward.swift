@@ -47,17 +47,12 @@ extension InferenceSession {
                 let kvOffset = (h / group) * headDim
                 let s = scores + h * capacity
                 for t in 0..<n {
-                    let pos = start + t
-                    let qh = q + t * dim + h * headDim
-                    for j in 0...pos {
-                        s[j] = VectorOps.dot(qh, cache.key(layer: l, position: j) + kvOffset, count: headDim) * scale
-                    }
-                    VectorOps.softmax(s, count: pos + 1)
-                    let out = attention + t * dim + h * headDim
-                    out.update(repeating: 0, count: headDim)
-                    for j in 0...pos {
-                        VectorOps.axpy(s[j], cache.value(layer: l, position: j) + kvOffset, out, count: headDim)
-                    }
+                    VectorOps.attend(
+                        query: q + t * dim + h * headDim,
+                        keys: cache.key(layer: l, position: 0) + kvOffset,
+                        values: cache.value(layer: l, position: 0) + kvOffset,
+                        stride: kvDim, count: start + t + 1, dimension: headDim, scale: scale,
+                        scores: s, out: attention + t * dim + h * headDim)
                 }
             }
             project(layer.attentionOutput, attention, n, xb)

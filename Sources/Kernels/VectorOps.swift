@@ -41,4 +41,14 @@ public enum VectorOps {
                                isa: KernelISA = .active) {
         ck_vec_silu_mul(isa.level, gate, up, count)
     }
+
+    /// One attention head for one query: scores[j] = scale * q.k_j for j < count,
+    /// softmax, then out = sum_j scores[j] * v_j, with key and value rows `stride`
+    /// floats apart. Equal to dot, softmax and axpy in turn, without a call per row.
+    public static func attend(query q: UnsafePointer<Float>, keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>,
+                              stride: Int, count: Int, dimension: Int, scale: Float,
+                              scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                              isa: KernelISA = .active) {
+        ck_vec_attend(isa.level, q, k, v, stride, count, dimension, scale, scores, out)
+    }
 }

@@ -3,7 +3,8 @@
 // and natively. For every weight type and every level this CPU has, each row's dot
 // with each vector must match a double-precision reference of the dequantized weights
 // within the 8-bit activation bound (the Swift MatMulTests' bound), and a many-vector
-// call must equal one call per vector bit for bit. Prints one line per failure and a
+// call must equal one call per vector bit for bit; attention in one call must equal
+// its dot/softmax/axpy composition bit for bit. Prints one line per failure and a
 // summary; exits 1 on any failure.
 #include "ckernels.h"
 #include <math.h>
@@ -83,6 +84,30 @@ int main(void) {
         }
         free(w);
     }
+    // Attention: one call equals dot, softmax and axpy in turn, bit for bit.
+    const size_t dims[] = {64, 128, 80, 8}, counts[] = {1, 7, 300};
+    for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++)
+        for (size_t a = 0; a < 4; a++)
+            for (size_t c = 0; c < 3; c++) {
+                const size_t dim = dims[a], n = counts[c], stride = dim + 24;
+                float *kv = malloc(sizeof(float) * stride * n * 2), *q = malloc(sizeof(float) * dim);
+                float *s1 = malloc(sizeof(float) * n), *s2 = malloc(sizeof(float) * n);
+                float *o1 = malloc(sizeof(float) * dim), *o2 = malloc(sizeof(float) * dim);
+                for (size_t i = 0; i < stride * n * 2; i++) kv[i] = frand();
+                for (size_t i = 0; i < dim; i++) q[i] = 2 * frand();
+                const float *k = kv, *v = kv + stride * n;
+                ck_vec_attend(isa, q, k, v, stride, n, dim, 0.125f, s1, o1);
+                for (size_t j = 0; j < n; j++) s2[j] = ck_vec_dot(isa, q, k + j * stride, dim) * 0.125f;
+                ck_vec_softmax(isa, s2, n);
+                memset(o2, 0, sizeof(float) * dim);
+                for (size_t j = 0; j < n; j++) ck_vec_axpy(isa, s2[j], v + j * stride, o2, dim);
+                checks++;
+                if (memcmp(s1, s2, sizeof(float) * n) || memcmp(o1, o2, sizeof(float) * dim)) {
+                    printf("FAIL attend isa %d dim %zu n %zu: differs from dot, softmax and axpy\n", isa, dim, n);
+                    failures++;
+                }
+                free(kv); free(q); free(s1); free(s2); free(o1); free(o2);
+            }
     printf("ck_check: best level %d, %d checks, %d failures\n", ck_cpu_isa(), checks, failures);
     return failures ? 1 : 0;
 }

@@ -66,6 +66,11 @@ void ck_vec_add(int isa, const float *x, float *y, size_t n);             // y +
 void ck_vec_rmsnorm(int isa, const float *x, const float *w, float *out, size_t n, float eps);
 void ck_vec_softmax(int isa, float *x, size_t n);                        // in place, max-subtracted
 void ck_vec_silu_mul(int isa, float *gate, const float *up, size_t n);   // gate = silu(gate)*up
+// One attention head for one query over n cached positions: scores[j] = scale * q.k_j,
+// softmax in place, out = sum_j scores[j] * v_j. Row j of keys/values starts at
+// k + j*stride / v + j*stride. The same results as dot, softmax and axpy in turn.
+void ck_vec_attend(int isa, const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim,
+                   float scale, float *scores, float *out);
 
 // Atomics for the Swift thread pool (portable across Swift toolchains and OS versions).
 static inline long ck_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
