@@ -264,7 +264,7 @@ def main():
         f"- Command: `{a.command}`",
         f"- Commit: {commit}{' (with uncommitted changes)' if dirty else ''}; our kernels: {isa}",
         f"- Machine: {machine()}",
-        f"- Peers: llama.cpp from the llama-cpp-python 0.3.36 sdist (`llama-bench`, `llama-completion`); "
+        "- Peers: llama.cpp from the llama-cpp-python 0.3.36 sdist (`llama-bench`, `llama-completion`); "
         + ("OpenVINO GenAI (PyPI, stateful SDPA pipeline)" if a.openvino_python else "OpenVINO not run"),
         f"- Prompt {a.prompt_tokens} tokens, {a.gen_tokens} generated"
         + (f" ({a.big_gen_tokens} for files of 1 GiB or more)" if a.big_gen_tokens else "")

@@ -34,7 +34,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "python"))
-import lambda_emulator  # noqa: E402
 from lambda_emulator import LambdaEmulator, RuntimeExited, http_event, parse_sse  # noqa: E402
 
 KEY = "soak-key-0123"

@@ -43,11 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         if !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
         if !(0...10_000).contains(maxQueue) { throw ValidationError("--max-queue must be between 0 and 10000") }
         if !(1...3600).contains(idleTimeout) { throw ValidationError("--idle-timeout must be between 1 and 3600 seconds") }
-        if let apiKey, apiKey.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if let apiKey, apiKey.isEmpty || APIKey.isBlank(apiKey) {
             throw ValidationError("--api-key is blank: give a key, or leave the option out to serve without one")
         }
-        if apiKey == nil, let key = ProcessInfo.processInfo.environment["LAMBDA_LLM_API_KEY"], !key.isEmpty,
-           key.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if apiKey == nil, let key = ProcessInfo.processInfo.environment["LAMBDA_LLM_API_KEY"], APIKey.isBlank(key) {
             throw ValidationError("LAMBDA_LLM_API_KEY is blank: give a key, or unset it to serve without one")
         }
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(host)

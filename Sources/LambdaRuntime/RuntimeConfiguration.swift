@@ -1,6 +1,7 @@
 /// The runtime's settings, read once from the function's environment at init. A bad
 /// value is an init error naming the variable, not a default silently taken.
 import Foundation
+import Serving
 
 public struct RuntimeConfiguration: Sendable, Equatable {
     /// How function-URL answers leave: BUFFERED (API Gateway, or a function URL in
@@ -71,8 +72,7 @@ public struct RuntimeConfiguration: Sendable, Equatable {
         config.modelName = nonEmpty(env, "LAMBDA_LLM_MODEL_NAME")
         config.downloadDirectory = nonEmpty(env, "LAMBDA_LLM_DOWNLOAD_DIR") ?? config.downloadDirectory
         config.functionName = nonEmpty(env, "AWS_LAMBDA_FUNCTION_NAME") ?? config.functionName
-        // A blank key would silently turn authentication off; an empty one means "no key".
-        if let raw = env["LAMBDA_LLM_API_KEY"], !raw.isEmpty, raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if let raw = env["LAMBDA_LLM_API_KEY"], APIKey.isBlank(raw) {
             throw .invalid("LAMBDA_LLM_API_KEY", value: raw, expected: "a key that is not blank (remove the variable to turn authentication off)")
         }
         config.apiKey = nonEmpty(env, "LAMBDA_LLM_API_KEY")

@@ -22,7 +22,13 @@ struct S3ErrorBody: Equatable, Sendable {
     /// to a readable length.
     func shown(redacting credentials: AWSCredentials) -> S3ErrorBody {
         S3ErrorBody(code: String(credentials.redact(code).prefix(100)), message: String(credentials.redact(message).prefix(300)),
-                    region: region.map { String(credentials.redact($0).prefix(64)) })
+                    region: region.map { Self.shownRegion($0, redacting: credentials) })
+    }
+
+    /// A region name from S3 (the body's Region or the x-amz-bucket-region header) as it
+    /// may be shown: redacted, then cut, like every other field.
+    static func shownRegion(_ region: String, redacting credentials: AWSCredentials) -> String {
+        String(credentials.redact(region).prefix(64))
     }
 
     init(code: String, message: String, region: String?) {

@@ -10,7 +10,7 @@ struct S3ErrorMapping: Sendable {
                operation: String) -> ModelSourceError {
         let body = body.shown(redacting: credentials)
         let code = body.code, message = body.message
-        let regionHeader = bucketRegionHeader.map { String(credentials.redact($0).prefix(64)) }
+        let regionHeader = bucketRegionHeader.map { S3ErrorBody.shownRegion($0, redacting: credentials) }
         switch status {
         case 404:
             return code == "NoSuchBucket" ? .bucketNotFound(bucket: bucket, key: key) : .objectNotFound(bucket: bucket, key: key)

@@ -3,6 +3,13 @@
 public struct APIKey: Sendable {
     private let key: [UInt8]
 
+    /// Whitespace only: refused wherever a key is read, because taking it as "no key"
+    /// would silently turn authentication off. (An empty environment variable is
+    /// not blank: it still means "no key".)
+    public static func isBlank(_ key: String) -> Bool {
+        !key.isEmpty && key.allSatisfy(\.isWhitespace)
+    }
+
     public init?(_ key: String?) {
         guard let key, !key.isEmpty else { return nil }
         self.key = Array(key.utf8)

@@ -11,6 +11,7 @@ every request (method, path, Range) and to cut chosen responses after N body byt
 the connection, which is what a dropped connection looks like to the client.
 """
 import contextlib
+import hashlib
 import json
 import os
 import socket
@@ -26,6 +27,14 @@ import boto3
 from botocore.config import Config
 
 REGION = "us-east-1"
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def free_port():
@@ -93,6 +102,13 @@ class MotoS3:
 
     def s3(self):
         return self.client("s3", self.admin)
+
+    def put_verified(self, key, data, bucket="models"):
+        """Uploads data with its sha256 in the object metadata, as `fetch` expects;
+        returns the digest."""
+        digest = hashlib.sha256(data).hexdigest()
+        self.s3().put_object(Bucket=bucket, Key=key, Body=data, Metadata={"sha256": digest})
+        return digest
 
     def setup_identities(self):
         """Before auth is on anything is allowed, so any key can create the real identities."""

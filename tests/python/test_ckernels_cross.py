@@ -7,9 +7,6 @@ the portable path that arm64 uses is proven to build and to agree with the refer
 """
 import shutil
 import subprocess
-from pathlib import Path
-
-import pytest
 
 from conftest import REPO, missing
 

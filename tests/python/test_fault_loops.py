@@ -11,7 +11,6 @@
 3. `fetch` killed with SIGKILL mid-download: nothing under the final name, and a re-run
    gives the verified file.
 """
-import hashlib
 import os
 import random
 import signal
@@ -21,7 +20,7 @@ import time
 
 import pytest
 
-from s3_fixtures import REGION, CuttingProxy, StreamCut, running_moto
+from s3_fixtures import REGION, CuttingProxy, StreamCut, running_moto, sha256_file
 
 MiB = 1 << 20
 SEED = int(os.environ.get("LAMBDA_LLM_FAULT_SEED", "20251127"))
@@ -48,18 +47,13 @@ def proxy(moto):
 
 @pytest.fixture(scope="module")
 def blob(moto):
-    data = random.Random(SEED).randbytes(BLOB_SIZE)
-    digest = hashlib.sha256(data).hexdigest()
-    moto.s3().put_object(Bucket="models", Key=BLOB_KEY, Body=data, Metadata={"sha256": digest})
-    return digest
+    return moto.put_verified(BLOB_KEY, random.Random(SEED).randbytes(BLOB_SIZE))
 
 
 @pytest.fixture(scope="module")
 def smollm2_object(moto, smollm2_path):
     data = smollm2_path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    moto.s3().put_object(Bucket="models", Key=SMOLLM2_KEY, Body=data, Metadata={"sha256": digest})
-    return digest, len(data)
+    return moto.put_verified(SMOLLM2_KEY, data), len(data)
 
 
 def fetch_command(bin_path, key, directory, *args):
@@ -76,14 +70,6 @@ def fetch_env(moto, endpoint):
 def fetch(bin_path, moto, endpoint, key, directory, *args):
     return subprocess.run(fetch_command(bin_path, key, directory, *args), env=fetch_env(moto, endpoint),
                           capture_output=True, text=True, timeout=120)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def range_length(request):

@@ -4,7 +4,6 @@ verify, load, answer; and the init errors a function owner will meet (missing ob
 access denied, /tmp too small), reported to /runtime/init/error without credentials.
 """
 import hashlib
-import json
 import subprocess
 
 import pytest

@@ -13,7 +13,6 @@ readelf.
 """
 import json
 import math
-import os
 import re
 import shutil
 import stat

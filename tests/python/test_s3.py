@@ -17,7 +17,7 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from s3_fixtures import REGION, FaultProxy, Identity, running_moto
+from s3_fixtures import REGION, FaultProxy, Identity, running_moto, sha256_file
 
 MiB = 1 << 20
 
@@ -38,10 +38,8 @@ def proxy(moto):
 @pytest.fixture(scope="session")
 def smollm2_object(moto, smollm2_path):
     data = smollm2_path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
     key = "llm/SmolLM2-135M-Instruct.Q4_1.gguf"
-    moto.s3().put_object(Bucket="models", Key=key, Body=data, Metadata={"sha256": digest})
-    return key, digest, len(data)
+    return key, moto.put_verified(key, data), len(data)
 
 
 def put_blob(moto, key, size, seed, metadata_sha=None, sidecar=None, bucket="models"):
@@ -62,14 +60,6 @@ def fetch(bin_path, endpoint, identity, url, directory, *args):
     env.update({"AWS_REGION": REGION, "AWS_ENDPOINT_URL_S3": endpoint})
     return subprocess.run([str(bin_path), "fetch", url, "--dir", str(directory), *args],
                           env=env, capture_output=True, text=True, timeout=120)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def assert_no_secrets(result, *identities):
@@ -248,7 +238,7 @@ def test_awkward_keys_and_empty_objects(lambda_llm_bin, moto, tmp_path):
     assert r.returncode == 0, r.stderr
     assert sha256_file(tmp_path / "my model+v=1 é~(x)*.bin") == digest
 
-    moto.s3().put_object(Bucket="models", Key="empty.bin", Body=b"", Metadata={"sha256": hashlib.sha256(b"").hexdigest()})
+    moto.put_verified("empty.bin", b"")
     r = fetch(lambda_llm_bin, moto.endpoint, moto.reader, "s3://models/empty.bin", tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "empty.bin").stat().st_size == 0
