@@ -58,9 +58,13 @@ def run(cmd, env=None, timeout=3600):
         return out.read().decode(errors="replace"), err.read().decode(errors="replace"), rc, wall, usage.ru_maxrss * 1024
 
 
-def fail(what, cmd, stdout, stderr, rc):
-    tail = (stderr or stdout).strip().splitlines()[-3:]
-    raise SystemExit(f"compare: {what} failed (exit {rc}): {shlex.join(cmd)}\n  " + "\n  ".join(tail))
+def checked(what, cmd):
+    """run() that stops the comparison, quoting the command and its last lines, on a failure."""
+    out, err, rc, wall, rss = run(cmd)
+    if rc:
+        tail = (err or out).strip().splitlines()[-3:]
+        raise SystemExit(f"compare: {what} failed (exit {rc}): {shlex.join(cmd)}\n  " + "\n  ".join(tail))
+    return out, wall, rss
 
 
 class Ours:
@@ -72,19 +76,14 @@ class Ours:
     def measure(self, path, threads, prompt_tokens, gen_tokens, warmup):
         cmd = [self.binary, "bench", "--model", path, "--threads", str(threads), "--prompt-tokens", str(prompt_tokens),
                "--gen-tokens", str(gen_tokens), "--repetitions", "1", "--warmups", str(int(warmup)), "--json"]
-        out, err, rc, _, rss = run(cmd)
-        if rc:
-            fail("lambda-llm bench", cmd, out, err, rc)
+        out, _, rss = checked("lambda-llm bench", cmd)
         r = json.loads(out)
         return {"prefill": r["prefillTokensPerSecond"], "decode": r["decodeTokensPerSecond"], "rss": rss, "isa": r["isa"]}
 
     def first_token(self, path, threads):
         cmd = [self.binary, "generate", "--model", path, "--prompt", "Hello", "--max-tokens", "1", "--temperature", "0",
                "--threads", str(threads), "--context", str(FIRST_TOKEN_CONTEXT)]
-        out, err, rc, wall, _ = run(cmd)
-        if rc:
-            fail("lambda-llm generate", cmd, out, err, rc)
-        return wall
+        return checked("lambda-llm generate", cmd)[1]
 
 
 class LlamaCpp:
@@ -96,9 +95,7 @@ class LlamaCpp:
     def measure(self, path, threads, prompt_tokens, gen_tokens, warmup):
         cmd = [self.bench, "-m", path, "-t", str(threads), "-p", str(prompt_tokens), "-n", str(gen_tokens), "-r", "1",
                "-o", "json"] + ([] if warmup else ["--no-warmup"])
-        out, err, rc, _, rss = run(cmd)
-        if rc:
-            fail("llama-bench", cmd, out, err, rc)
+        out, _, rss = checked("llama-bench", cmd)
         tests = json.loads(out)
         prefill = next(t["avg_ts"] for t in tests if t["n_prompt"] and not t["n_gen"])
         decode = next(t["avg_ts"] for t in tests if t["n_gen"] and not t["n_prompt"])
@@ -107,10 +104,7 @@ class LlamaCpp:
     def first_token(self, path, threads):
         cmd = [self.completion, "-m", path, "-p", "Hello", "-n", "1", "-t", str(threads), "-no-cnv", "--no-warmup",
                "--temp", "0", "--no-display-prompt", "-c", str(FIRST_TOKEN_CONTEXT)]
-        out, err, rc, wall, _ = run(cmd)
-        if rc:
-            fail("llama-completion", cmd, out, err, rc)
-        return wall
+        return checked("llama-completion", cmd)[1]
 
 
 class OpenVINO:
@@ -162,10 +156,7 @@ def gguf_facts(path, context):
 
 
 def stream_bandwidth(binary, threads):
-    out, err, rc, _, _ = run([binary, str(threads)])
-    if rc:
-        fail("stream_triad", [binary, str(threads)], out, err, rc)
-    return float(out.split()[0])
+    return float(checked("stream_triad", [binary, str(threads)])[0].split()[0])
 
 
 def machine():

@@ -7,6 +7,7 @@ a missing asset or binary skips the test, unless LAMBDA_LLM_REQUIRE_ASSETS=1
 Env: LAMBDA_LLM_BIN (default .build/release/lambda-llm), LAMBDA_LLM_CACHE
 (default $XDG_CACHE_HOME/lambda-llm or ~/.cache/lambda-llm).
 """
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "reference"))
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def assets_required():

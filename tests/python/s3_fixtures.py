@@ -29,14 +29,6 @@ from botocore.config import Config
 REGION = "us-east-1"
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,7 +20,8 @@ import time
 
 import pytest
 
-from s3_fixtures import REGION, CuttingProxy, StreamCut, running_moto, sha256_file
+from conftest import sha256_file
+from s3_fixtures import REGION, CuttingProxy, StreamCut, running_moto
 
 MiB = 1 << 20
 SEED = int(os.environ.get("LAMBDA_LLM_FAULT_SEED", "20251127"))

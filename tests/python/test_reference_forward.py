@@ -31,6 +31,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import sha256_file
 from llama_reference import LlamaReference
 
 TOLERANCE = {"fast": 6e-2, "exact": 1e-4}
@@ -54,14 +55,6 @@ PROMPT_IDS = [
 # Elizabeth, was a lady of the house of Worth, and she was the only one of her family"
 
 
-def _sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def reference_result(smollm2_path, cache_dir):
     """Oracle output, cached by model content, request and oracle source."""
     import llama_reference
@@ -69,7 +62,7 @@ def reference_result(smollm2_path, cache_dir):
         oracle_sha = hashlib.sha256(f.read()).hexdigest()
     request = json.dumps({"tokens": PROMPT_IDS, "positions": POSITIONS, "greedy": GREEDY,
                           "oracle": oracle_sha}, sort_keys=True)
-    key = _sha256_file(smollm2_path)[:16] + "-" + hashlib.sha256(request.encode()).hexdigest()[:16]
+    key = sha256_file(smollm2_path)[:16] + "-" + hashlib.sha256(request.encode()).hexdigest()[:16]
     cached = cache_dir / "reference" / f"smollm2-{key}.json"
     if cached.is_file():
         return json.loads(cached.read_text())

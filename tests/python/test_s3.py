@@ -17,7 +17,8 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from s3_fixtures import REGION, FaultProxy, Identity, running_moto, sha256_file
+from conftest import sha256_file
+from s3_fixtures import REGION, FaultProxy, Identity, running_moto
 
 MiB = 1 << 20
 
