@@ -228,7 +228,8 @@ def main():
             for t in threads:
                 order = engines if rnd % 2 == 0 else engines[::-1]
                 for e in order:
-                    if isinstance(e, OpenVINO) and results.get((label, t, e.name), [{}])[-1].get("error"):
+                    if isinstance(e, OpenVINO) and any(r.get("error") for (f, _, n), runs in results.items()
+                                                       if f == label and n == e.name for r in runs):
                         continue  # it could not load this file: say so once
                     r = e.measure(path, t, a.prompt_tokens, gen, warmup=size < big)
                     results.setdefault((label, t, e.name), []).append(r)
@@ -271,7 +272,7 @@ def main():
     for label, path, size in files:
         for t in threads:
             for e in engines:
-                runs = results.get((label, t, e.name), [])
+                runs = [r for (f, _, n), rs in results.items() if f == label and n == e.name for r in rs]
                 err = next((r["error"] for r in runs if "error" in r), None)
                 if err:
                     lines.append(f"| {label} | {mb(size)} | {t} | {e.name} | does not load: {err} | | |")
