@@ -103,13 +103,6 @@ extension InferenceSession {
 
     @inline(__always)
     private func project(_ w: WeightMatrix, _ input: UnsafeMutablePointer<Float>, _ n: Int, _ output: UnsafeMutablePointer<Float>) {
-        switch precision {
-        case .floatActivations:
-            matmul.matmulFloatActivations(w, input, count: n, output)
-        case .quantizedActivations where n == 1:
-            matmul.matvec(w, input, output)
-        case .quantizedActivations:
-            matmul.matmul(w, input, count: n, output)
-        }
+        project([MatMul.Product(w, output)], input, n)
     }
 }

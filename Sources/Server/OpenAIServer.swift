@@ -206,8 +206,7 @@ public final class OpenAIServer: @unchecked Sendable {
     func logRequest(method: String, path: String, status: Int) {
         // Paths come from clients: only known routes get a series of their own, or
         // anyone could grow the metrics without bound, before any key is checked.
-        let route = (try? OpenAIRoute.match(method: "GET", path: path)) ?? (try? OpenAIRoute.match(method: "POST", path: path))
-        metrics.recordRequest(route: route?.path ?? (path == "/metrics" ? path : "other"), status: status)
+        metrics.recordRequest(route: OpenAIRoute.at(path: path)?.path ?? (path == "/metrics" ? path : "other"), status: status)
         Self.log("method=\(method) route=\(path) status=\(status)")
     }
 

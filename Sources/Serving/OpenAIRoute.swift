@@ -26,12 +26,17 @@ public enum OpenAIRoute: Sendable, Equatable {
 
     static let all: [OpenAIRoute] = [.models, .completions, .chatCompletions, .health]
 
+    /// The route at `path` whatever the method (trailing slash tolerated), or nil.
+    public static func at(path: String) -> OpenAIRoute? {
+        var normalized = path.isEmpty ? "/" : path
+        if normalized.count > 1, normalized.hasSuffix("/") { normalized.removeLast() }
+        return all.first { $0.path == normalized }
+    }
+
     /// The route for `method` and `path`, or the 404/405 a client should get.
     /// A trailing slash is tolerated, as most routers do.
     public static func match(method: String, path: String) throws(APIError) -> OpenAIRoute {
-        var normalized = path.isEmpty ? "/" : path
-        if normalized.count > 1, normalized.hasSuffix("/") { normalized.removeLast() }
-        guard let route = all.first(where: { $0.path == normalized }) else { throw .notFound(path: path) }
+        guard let route = at(path: path) else { throw .notFound(path: path) }
         // HEAD is a GET without the body, which the front door drops.
         let asked = method.uppercased() == "HEAD" ? "GET" : method.uppercased()
         guard asked == route.method else { throw .methodNotAllowed(method.uppercased(), path: path) }

@@ -27,14 +27,26 @@ struct GGUFAllocationCapTests {
 
     /// One key `name` holding an array header of `count` `element`s, then `padding` zero bytes.
     func arrayFile(_ name: String = "a", element: GGUFValueType, count: UInt64, padding: Int = 64) -> (bytes: [UInt8], countEnd: Int) {
-        var b = GGUFBytes(tensorCount: 0, keyCount: 1)
-        b.string(name)
-        b.u32(GGUFValueType.array.rawValue)
-        b.u32(element.rawValue)
-        b.u64(count)
+        var b = nestedArrayHeader(name, innerArrays: 0, element: element, count: count)
         let countEnd = b.bytes.count
         b.zeros(padding)
         return (b.bytes, countEnd)
+    }
+
+    /// One key `name` holding an array of one array of one ... (`innerArrays` levels
+    /// below the outermost) whose innermost header claims `count` `element`s; the
+    /// caller appends what follows.
+    func nestedArrayHeader(_ name: String, innerArrays: Int, element: GGUFValueType, count: UInt64) -> GGUFBytes {
+        var b = GGUFBytes(tensorCount: 0, keyCount: 1)
+        b.string(name)
+        b.u32(GGUFValueType.array.rawValue)
+        for _ in 0..<innerArrays {
+            b.u32(GGUFValueType.array.rawValue)
+            b.u64(1)
+        }
+        b.u32(element.rawValue)
+        b.u64(count)
+        return b
     }
 
     // MARK: Strings
@@ -140,15 +152,7 @@ struct GGUFAllocationCapTests {
     @Test("a nested array claiming 2^60 elements at any depth is refused")
     func hugeNestedCount() {
         for depth in 1..<GGUFLimits.maxArrayNesting {
-            var b = GGUFBytes(tensorCount: 0, keyCount: 1)
-            b.string("nested")
-            b.u32(GGUFValueType.array.rawValue)
-            for _ in 0..<depth {
-                b.u32(GGUFValueType.array.rawValue)
-                b.u64(1)
-            }
-            b.u32(GGUFValueType.uint64.rawValue)
-            b.u64(1 << 60)
+            var b = nestedArrayHeader("nested", innerArrays: depth, element: .uint64, count: 1 << 60)
             b.zeros(64)
             #expect(problem(b.bytes) == .arrayTooLong(key: "nested", count: 1 << 60, limit: GGUFLimits.maxArrayCount),
                     "depth \(depth)")
@@ -166,15 +170,7 @@ struct GGUFAllocationCapTests {
     @Test("arrays nest exactly as deep as the limit and no deeper")
     func nestingBoundary() throws {
         func nested(levels: Int) -> [UInt8] {
-            var b = GGUFBytes(tensorCount: 0, keyCount: 1)
-            b.string("deep")
-            b.u32(GGUFValueType.array.rawValue)
-            for _ in 1..<levels {
-                b.u32(GGUFValueType.array.rawValue)
-                b.u64(1)
-            }
-            b.u32(GGUFValueType.uint8.rawValue)
-            b.u64(1)
+            var b = nestedArrayHeader("deep", innerArrays: levels - 1, element: .uint8, count: 1)
             b.u8(7)
             return b.bytes
         }
