@@ -217,11 +217,13 @@ AVX2 CK_AI void ck_a_tile_q8_0(const int unused, const uint8_t *w, const uint8_t
         _mm_prefetch((const char *)x + CK_PREFETCH_AHEAD, _MM_HINT_T0);
         const __m256i q = _mm256_loadu_si256((const __m256i *)x->qs);
         const __m256i aq = _mm256_sign_epi8(q, q);
-        const float dw = ck_half(x->d);
+        // The scale product in all lanes: a broadcast load and a vector multiply cost one
+        // arithmetic operation fewer than a scalar multiply and a broadcast.
+        const __m256 dw = _mm256_set1_ps(ck_half(x->d));
         for (int v = 0; v < V; v++) {
             const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
             const __m256i p = ck_dot_u8s8(aq, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q));
-            acc[v] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), _mm256_cvtepi32_ps(p), acc[v]);
+            acc[v] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&y->d)), _mm256_cvtepi32_ps(p), acc[v]);
         }
     }
     for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]);
@@ -258,7 +260,105 @@ AVX2 CK_AI void ck_a_tile_q8_0(const int unused, const uint8_t *w, const uint8_t
 CK_DEFINE_TILED_ROWS(ck_a_rows_q4_0, ck_a_tile_q4, 0, 4, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(ck_a_rows_q4_1, ck_a_tile_q4, 1, 4, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(ck_a_rows_q8_0, ck_a_tile_q8_0, 0, 4, cols / CK_QK)
-CK_DEFINE_TILED_ROWS(ck_a_rows_f16, ck_a_tile_f16, 0, 2, cols)
+CK_DEFINE_TILED_ROWS(ck_a_rows_f16_tiles, ck_a_tile_f16, 0, 2, cols)
+
+// F16 prefill. On Zen 3 converting loads cost so much next to the multiply-adds that
+// the tile above runs at half the FMA peak, so here a chunk of up to 4 rows is
+// converted once (exactly) to floats and then serves 12 vectors in blocks of 4 rows x
+// 3 vectors: 12 accumulators, 3 activations and 1 weight fill the 16 registers.
+// The decode dot keeps four accumulators, accumulator k summing the groups of 8 at
+// 32j + 8k (then the 8-wide tail into accumulator 0); here each k runs as its own pass
+// with the same multiply-adds in the same order, the partial sums parked in memory
+// between chunks and combined as decode combines them: results equal decode's bit for bit.
+enum { CK_F16_COLS = 512, CK_F16_VECS = 12 };
+
+// part[r * CK_F16_VECS + v] for one k; wf holds the converted columns [c0, c0 + 256).
+AVX2 CK_AI void ck_f16_pass(const float *wf, size_t c0, const int R, const uint8_t *a, size_t act_stride, const int V,
+                            size_t from, size_t to, size_t step, int first, __m256 *part) {
+    __m256 acc[4][3];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++) acc[r][v] = first ? _mm256_setzero_ps() : part[r * CK_F16_VECS + v];
+    for (size_t i = from; i < to; i += step) {
+        __m256 b[3];
+        for (int v = 0; v < V; v++) b[v] = _mm256_loadu_ps((const float *)(a + v * act_stride) + i);
+        for (int r = 0; r < R; r++) {
+            const __m256 w = _mm256_load_ps(wf + r * CK_F16_COLS + (i - c0));
+            for (int v = 0; v < V; v++) acc[r][v] = _mm256_fmadd_ps(w, b[v], acc[r][v]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < V; v++) part[r * CK_F16_VECS + v] = acc[r][v];
+}
+
+// Columns [c0, c1) of R rows against nv vectors. c0 is a multiple of 32; in the tail
+// (past the last whole 32) every group of 8 belongs to accumulator 0.
+AVX2 CK_AI void ck_f16_chunk(const uint8_t *w, size_t row_bytes, const int R, const uint8_t *a, size_t act_stride,
+                             size_t nv, size_t c0, size_t c1, int tail, int first, __m256 part[4][4 * CK_F16_VECS]) {
+    _Alignas(32) float wf[4 * CK_F16_COLS];
+    for (int r = 0; r < R; r++) {
+        const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
+        for (size_t i = c0; i < c1; i += 8)
+            _mm256_store_ps(wf + r * CK_F16_COLS + (i - c0), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    }
+    for (size_t v = 0; v < nv; v += 3) {
+        const uint8_t *av = a + v * act_stride;
+        for (int k = 0; k < (tail ? 1 : 4); k++) {
+            const size_t from = c0 + (tail ? 0 : 8 * (size_t)k), step = tail ? 8 : 32;
+            __m256 *pk = part[k] + v;
+            switch (nv - v < 3 ? nv - v : 3) {
+            case 3: ck_f16_pass(wf, c0, R, av, act_stride, 3, from, c1, step, first, pk); break;
+            case 2: ck_f16_pass(wf, c0, R, av, act_stride, 2, from, c1, step, first, pk); break;
+            default: ck_f16_pass(wf, c0, R, av, act_stride, 1, from, c1, step, first, pk); break;
+            }
+        }
+    }
+}
+
+AVX2 CK_AI void ck_f16_rows_block(const uint8_t *w, size_t row_bytes, const int R, size_t n, const uint8_t *a,
+                                  size_t act_stride, size_t nv, float *y, size_t y_stride) {
+    // The first chunk's passes start from zero; only rows shorter than 32 need zeros here.
+    __m256 part[4][4 * CK_F16_VECS];
+    const size_t n32 = n / 32 * 32, n8 = n / 8 * 8;
+    for (int k = 0; k < 4 && n32 == 0; k++)
+        for (int j = 0; j < 4 * CK_F16_VECS; j++) part[k][j] = _mm256_setzero_ps();
+    // Equal chunks (576 columns go as 2 x 288, not 512 + 64): each pass pays a load and
+    // store of its partial sums, which a short chunk does not repay.
+    const size_t chunks = (n32 + CK_F16_COLS - 1) / CK_F16_COLS;
+    const size_t width = chunks ? (n32 / chunks + 31) / 32 * 32 : 0;
+    for (size_t c0 = 0; c0 < n32; c0 += width) {
+        const size_t c1 = c0 + width < n32 ? c0 + width : n32;
+        ck_f16_chunk(w, row_bytes, R, a, act_stride, nv, c0, c1, 0, c0 == 0, part);
+    }
+    if (n8 > n32) ck_f16_chunk(w, row_bytes, R, a, act_stride, nv, n32, n8, 1, 0, part);
+    for (int r = 0; r < R; r++) {
+        const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
+        for (size_t v = 0; v < nv; v++) {
+            const float *av = (const float *)(a + v * act_stride);
+            const size_t j = r * CK_F16_VECS + v;
+            float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(part[0][j], part[1][j]), _mm256_add_ps(part[2][j], part[3][j])));
+            for (size_t i = n8; i < n; i++) s += ck_half(x[i]) * av[i];
+            y[v * y_stride + r] = s;
+        }
+    }
+}
+
+AVX2 static void ck_a_rows_f16(CK_ROWS_ARGS) {
+    if (nvec == 1) { ck_a_rows_f16_tiles(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride); return; }
+    const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
+    for (size_t v0 = 0; v0 < nvec; v0 += CK_F16_VECS) {
+        const size_t nv = nvec - v0 < CK_F16_VECS ? nvec - v0 : CK_F16_VECS;
+        for (size_t r = 0; r < nrows; r += 4) {
+            const uint8_t *wr = wb + r * row_bytes, *av = ab + v0 * act_stride;
+            float *yr = y + v0 * y_stride + r;
+            switch (nrows - r < 4 ? nrows - r : 4) {
+            case 4: ck_f16_rows_block(wr, row_bytes, 4, cols, av, act_stride, nv, yr, y_stride); break;
+            case 3: ck_f16_rows_block(wr, row_bytes, 3, cols, av, act_stride, nv, yr, y_stride); break;
+            case 2: ck_f16_rows_block(wr, row_bytes, 2, cols, av, act_stride, nv, yr, y_stride); break;
+            default: ck_f16_rows_block(wr, row_bytes, 1, cols, av, act_stride, nv, yr, y_stride); break;
+            }
+        }
+    }
+}
 
 // ---- K-quants ----
 
