@@ -134,7 +134,7 @@ def median(values):
 
 
 def gguf_facts(path, context):
-    """Weight bytes one decode step reads, and our F32 KV cache bytes at `context`."""
+    """Weight bytes one decode step reads, and our KV cache bytes at `context` (F16, the fast path's)."""
     from gguf import GGUFReader
 
     r = GGUFReader(path)
@@ -151,7 +151,7 @@ def gguf_facts(path, context):
 
     layers, embd = field(".block_count"), field(".embedding_length")
     heads, kv_heads = field(".attention.head_count"), field(".attention.head_count_kv")
-    kv = 2 * layers * context * (embd // heads) * kv_heads * 4
+    kv = 2 * layers * context * (embd // heads) * kv_heads * 2
     return read, kv
 
 

@@ -24,6 +24,13 @@ AVX2 static inline int ck_hsum256_epi32(__m256i v) {
 
 AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
 
+// a*b + c rounded once. Scalar tails that must equal each other bit for bit spell the
+// fused multiply-add out: gcc's default -ffp-contract=fast fuses by context, not by
+// expression, so two alike-looking tails could round differently.
+AVX2 static inline float ck_fma(float a, float b, float c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
 // u8 x s8 products summed in fours into int32 lanes.
 AVX2 static inline __m256i ck_dot_u8s8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
@@ -104,7 +111,7 @@ AVX2 static inline float ck_a_dot_f32(const void *w, const void *a, size_t n) {
     }
     for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
     float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s += x[i] * y[i];
+    for (; i < n; i++) s = ck_fma(x[i], y[i], s);
     return s;
 }
 
@@ -136,7 +143,7 @@ AVX2 CK_AI void ck_a_tile_f16(const int unused, const void *w, const uint8_t *a,
     for (int v = 0; v < V; v++) {
         const float *y = (const float *)(a + v * act_stride);
         float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[v][0], acc[v][1]), _mm256_add_ps(acc[v][2], acc[v][3])));
-        for (size_t j = i; j < n; j++) s += ck_half(x[j]) * y[j];
+        for (size_t j = i; j < n; j++) s = ck_fma(ck_half(x[j]), y[j], s);
         out[v] = s;
     }
 }
@@ -336,7 +343,7 @@ AVX2 CK_AI void ck_f16_rows_block(const uint8_t *w, size_t row_bytes, const int 
             const float *av = (const float *)(a + v * act_stride);
             const size_t j = r * CK_F16_VECS + v;
             float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(part[0][j], part[1][j]), _mm256_add_ps(part[2][j], part[3][j])));
-            for (size_t i = n8; i < n; i++) s += ck_half(x[i]) * av[i];
+            for (size_t i = n8; i < n; i++) s = ck_fma(ck_half(x[i]), av[i], s);
             y[v * y_stride + r] = s;
         }
     }
@@ -484,7 +491,7 @@ AVX2 void ck_avx2_axpy(float a, const float *x, float *y, size_t n) {
     const __m256 va = _mm256_set1_ps(a);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i < n; i++) y[i] = ck_fma(a, x[i], y[i]);
 }
 
 AVX2 void ck_avx2_scale(float *x, float s, size_t n) {
@@ -559,6 +566,61 @@ AVX2 void ck_avx2_attend(const float *q, const float *k, const float *v, size_t 
         memset(out + d, 0, (dim - d) * sizeof(float));
         for (size_t j = 0; j < n; j++) ck_avx2_axpy(scores[j], v + j * stride + d, out + d, dim - d);
     }
+}
+
+// The fp16 forms of ck_a_dot_f32 (keys) and of the value pass above: the same
+// operations on exactly converted inputs, so the same bits as attending the floats.
+AVX2 static inline float ck_a_dot_f32_f16(const float *x, const uint16_t *y, size_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8))), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 16))), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 24))), a3);
+    }
+    for (; i + 8 <= n; i += 8)
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), a0);
+    float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    for (; i < n; i++) s = ck_fma(x[i], ck_half(y[i]), s);
+    return s;
+}
+
+AVX2 void ck_avx2_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
+                             float scale, float *scores, float *out) {
+    for (size_t j = 0; j < n; j++) scores[j] = ck_a_dot_f32_f16(q, k + j * stride, dim) * scale;
+    ck_avx2_softmax(scores, n);
+    size_t d = 0;
+    for (; d + 64 <= dim; d += 64) {
+        __m256 acc[8];
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
+        for (size_t j = 0; j < n; j++) {
+            const __m256 p = _mm256_set1_ps(scores[j]);
+            const uint16_t *row = v + j * stride + d;
+            for (int i = 0; i < 8; i++)
+                acc[i] = _mm256_fmadd_ps(p, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 8 * i))), acc[i]);
+        }
+        for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + d + 8 * i, acc[i]);
+    }
+    if (d < dim) {
+        memset(out + d, 0, (dim - d) * sizeof(float));
+        for (size_t j = 0; j < n; j++) {
+            const __m256 p = _mm256_set1_ps(scores[j]);
+            const uint16_t *row = v + j * stride;
+            size_t i = d;
+            for (; i + 8 <= dim; i += 8)
+                _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + i))),
+                                                          _mm256_loadu_ps(out + i)));
+            for (; i < dim; i++) out[i] = ck_fma(scores[j], ck_half(row[i]), out[i]);
+        }
+    }
+}
+
+AVX2 void ck_avx2_to_f16(const float *x, uint16_t *out, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) out[i] = ck_fp32_to_fp16(x[i]);
 }
 
 AVX2 void ck_avx2_silu_mul(float *gate, const float *up, size_t n) {

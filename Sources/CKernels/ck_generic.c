@@ -226,3 +226,26 @@ void ck_generic_softmax(float *x, size_t n) {
 void ck_generic_silu_mul(float *gate, const float *up, size_t n) {
     for (size_t i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
+
+// ck_g_dot_f32's order, keys converted on the fly.
+static inline float ck_g_dot_f32_f16(const float *x, const uint16_t *y, size_t n) {
+    float acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += x[i + k] * ck_half_to_float_inline(y[i + k]);
+    float s = 0.0f;
+    for (; i < n; i++) s += x[i] * ck_half_to_float_inline(y[i]);
+    for (int k = 0; k < 8; k++) s += acc[k];
+    return s;
+}
+
+void ck_generic_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
+                           float scale, float *scores, float *out) {
+    for (size_t j = 0; j < n; j++) scores[j] = ck_g_dot_f32_f16(q, k + j * stride, dim) * scale;
+    ck_generic_softmax(scores, n);
+    memset(out, 0, dim * sizeof(float));
+    for (size_t j = 0; j < n; j++) {
+        const uint16_t *row = v + j * stride;
+        for (size_t i = 0; i < dim; i++) out[i] += scores[j] * ck_half_to_float_inline(row[i]);
+    }
+}

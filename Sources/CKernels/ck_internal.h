@@ -86,6 +86,8 @@ void ck_generic_add(const float *x, float *y, size_t n);
 void ck_generic_rmsnorm(const float *x, const float *w, float *out, size_t n, float eps);
 void ck_generic_softmax(float *x, size_t n);
 void ck_generic_silu_mul(float *gate, const float *up, size_t n);
+void ck_generic_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
+                           float scale, float *scores, float *out);
 
 float ck_avx2_dot(const float *a, const float *b, size_t n);
 void ck_avx2_axpy(float a, const float *x, float *y, size_t n);
@@ -96,6 +98,9 @@ void ck_avx2_softmax(float *x, size_t n);
 void ck_avx2_silu_mul(float *gate, const float *up, size_t n);
 void ck_avx2_attend(const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim, float scale,
                     float *scores, float *out);
+void ck_avx2_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
+                        float scale, float *scores, float *out);
+void ck_avx2_to_f16(const float *x, uint16_t *out, size_t n);
 
 // Tile of activation vectors processed per pass over the rows: their quantized
 // form (<= 16 * ~4.3 KB for 4096 columns) stays in L1/L2 while weights stream.

@@ -457,3 +457,20 @@ void ck_vec_attend(int isa, const float *q, const float *k, const float *v, size
     memset(out, 0, dim * sizeof(float));
     for (size_t j = 0; j < n; j++) ck_vec_axpy(isa, scores[j], v + j * stride, out, dim);
 }
+
+void ck_vec_to_f16(int isa, const float *x, uint16_t *out, size_t n) {
+#if CK_X86
+    if (isa >= CK_ISA_AVX2) { ck_avx2_to_f16(x, out, n); return; }
+#endif
+    (void)isa;
+    for (size_t i = 0; i < n; i++) out[i] = ck_fp32_to_fp16(x[i]);
+}
+
+void ck_vec_attend_f16(int isa, const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n,
+                       size_t dim, float scale, float *scores, float *out) {
+#if CK_X86
+    if (isa >= CK_ISA_AVX2) { ck_avx2_attend_f16(q, k, v, stride, n, dim, scale, scores, out); return; }
+#endif
+    (void)isa;
+    ck_generic_attend_f16(q, k, v, stride, n, dim, scale, scores, out);
+}

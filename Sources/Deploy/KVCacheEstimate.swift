@@ -1,14 +1,14 @@
 import ModelFiles
 
 /// The KV cache a model grows to, from its GGUF header: the engine keeps keys and values
-/// of every position of every layer in F32 (4 bytes), for a context of
+/// of every position of every layer in F16 (2 bytes; the runtime's fast precision), for a context of
 /// min(context_length, 4096) unless LAMBDA_LLM_CONTEXT says otherwise. Used where no study
 /// measured the peak, and to say how memory grows with context where one did.
 public struct KVCacheEstimate: Sendable, Equatable {
     /// The engine's default context when the runtime is not told one (Generation.LoadedModel).
     public static let defaultContextCap = 4096
-    /// F32 keys and values.
-    public static let bytesPerValue = 4
+    /// F16 keys and values, as the runtime keeps them (Engine's KVCache.Element.f16).
+    public static let bytesPerValue = 2
 
     public var layers: Int
     /// Positions the cache holds.
@@ -77,8 +77,8 @@ public struct KVCacheEstimate: Sendable, Equatable {
                   modelContextLength: modelContext, valuesPerPosition: kvHeads * (keyLength + valueLength))
     }
 
-    /// e.g. "30 layers x 4,096 positions x 384 F32 values".
+    /// e.g. "30 layers x 4,096 positions x 384 F16 values".
     public var shapeDescription: String {
-        "\(layers) layers x \(Format.grouped(contextLength)) positions x \(Format.grouped(valuesPerPosition)) F32 values"
+        "\(layers) layers x \(Format.grouped(contextLength)) positions x \(Format.grouped(valuesPerPosition)) F16 values"
     }
 }

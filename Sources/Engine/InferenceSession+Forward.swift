@@ -35,8 +35,7 @@ extension InferenceSession {
                 let pos = start + t
                 for h in 0..<heads { rope.apply(q + t * dim + h * headDim, position: pos) }
                 for h in 0..<c.kvHeadCount { rope.apply(k + t * kvDim + h * headDim, position: pos) }
-                cache.key(layer: l, position: pos).update(from: k + t * kvDim, count: kvDim)
-                cache.value(layer: l, position: pos).update(from: v + t * kvDim, count: kvDim)
+                cache.store(layer: l, position: pos, keys: k + t * kvDim, values: v + t * kvDim)
             }
 
             // 3. Causal grouped-query attention, heads in parallel.
@@ -47,12 +46,9 @@ extension InferenceSession {
                 let kvOffset = (h / group) * headDim
                 let s = scores + h * capacity
                 for t in 0..<n {
-                    VectorOps.attend(
-                        query: q + t * dim + h * headDim,
-                        keys: cache.key(layer: l, position: 0) + kvOffset,
-                        values: cache.value(layer: l, position: 0) + kvOffset,
-                        stride: kvDim, count: start + t + 1, dimension: headDim, scale: scale,
-                        scores: s, out: attention + t * dim + h * headDim)
+                    cache.attend(
+                        layer: l, headOffset: kvOffset, query: q + t * dim + h * headDim, count: start + t + 1,
+                        dimension: headDim, scale: scale, scores: s, out: attention + t * dim + h * headDim)
                 }
             }
             project(layer.attentionOutput, attention, n, xb)

@@ -14,12 +14,15 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// How activations meet quantized weights.
     public enum Precision: String, Sendable, CaseIterable {
-        /// 8-bit activation blocks and integer dot products, as ggml does: fast,
-        /// ~4e-3 relative error per product.
+        /// 8-bit activation blocks and integer dot products, as ggml does, and an F16
+        /// KV cache: fast, ~4e-3 relative error per product.
         case quantizedActivations = "fast"
-        /// F32 activations against dequantized weights: exact to float rounding,
-        /// several times slower. For reference checks and accuracy baselines.
+        /// F32 activations against dequantized weights and an F32 KV cache: exact to
+        /// float rounding, several times slower. For reference checks and accuracy baselines.
         case floatActivations = "exact"
+
+        /// The KV cache each precision keeps.
+        public var cacheElement: KVCache.Element { self == .quantizedActivations ? .f16 : .f32 }
     }
 
     let pool: ThreadPool
@@ -42,7 +45,7 @@ public final class InferenceSession: @unchecked Sendable {
 
     public init(
         model: LlamaModel, contextLength: Int, pool: ThreadPool, batchCapacity: Int = 64,
-        precision: Precision = .quantizedActivations
+        precision: Precision = .quantizedActivations, cacheElement: KVCache.Element? = nil
     ) throws(EngineError) {
         let c = model.configuration
         guard contextLength >= 1 else {
@@ -57,7 +60,9 @@ public final class InferenceSession: @unchecked Sendable {
         self.pool = pool
         self.matmul = MatMul(pool: pool)
         self.batchCapacity = max(1, batchCapacity)
-        self.cache = KVCache(layerCount: c.layerCount, capacity: contextLength, kvDimension: c.kvDimension)
+        self.cache = KVCache(
+            layerCount: c.layerCount, capacity: contextLength, kvDimension: c.kvDimension,
+            element: cacheElement ?? precision.cacheElement)
         let b = self.batchCapacity
         x = .allocate(capacity: b * c.embeddingLength)
         xb = .allocate(capacity: b * c.embeddingLength)

@@ -34,12 +34,15 @@ public final class LoadedModel: @unchecked Sendable {
     }
 
     /// A fresh session and generator with its own KV cache of `context` tokens
-    /// (nil: the smaller of the model's trained context and 4096).
+    /// (nil: the smaller of the model's trained context and 4096), kept as
+    /// `cacheElement` (nil: what `precision` keeps).
     public func makeGenerator(
-        context: Int? = nil, precision: InferenceSession.Precision = .quantizedActivations
+        context: Int? = nil, precision: InferenceSession.Precision = .quantizedActivations,
+        cacheElement: KVCache.Element? = nil
     ) throws -> Generator {
         let length = context ?? min(model.configuration.contextLength, 4096)
-        let session = try InferenceSession(model: model, contextLength: length, pool: pool, precision: precision)
+        let session = try InferenceSession(
+            model: model, contextLength: length, pool: pool, precision: precision, cacheElement: cacheElement)
         return Generator(session: session, tokenizer: tokenizer)
     }
 

@@ -51,4 +51,19 @@ public enum VectorOps {
                               isa: KernelISA = .active) {
         ck_vec_attend(isa.level, q, k, v, stride, count, dimension, scale, scores, out)
     }
+
+    /// `attend` over fp16 keys and values: the same result as attending their float
+    /// values, bit for bit, reading half the bytes.
+    public static func attend(query q: UnsafePointer<Float>, keys k: UnsafePointer<UInt16>, values v: UnsafePointer<UInt16>,
+                              stride: Int, count: Int, dimension: Int, scale: Float,
+                              scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                              isa: KernelISA = .active) {
+        ck_vec_attend_f16(isa.level, q, k, v, stride, count, dimension, scale, scores, out)
+    }
+
+    /// Rounds `count` floats to fp16 bits (nearest, ties to even).
+    public static func toHalf(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<UInt16>, count: Int,
+                              isa: KernelISA = .active) {
+        ck_vec_to_f16(isa.level, x, out, count)
+    }
 }

@@ -4,6 +4,7 @@ import Engine
 import Generation
 
 extension InferenceSession.Precision: ExpressibleByArgument {}
+extension KVCache.Element: ExpressibleByArgument {}
 
 /// Options every command that runs a model shares.
 struct ModelOptions: ParsableArguments {
@@ -18,6 +19,10 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: "fast: 8-bit activations with integer dot products (default); exact: float activations, slower.")
     var precision: InferenceSession.Precision = .quantizedActivations
+
+    @Option(name: .customLong("kv-cache"),
+            help: "How the KV cache keeps keys and values: f16 (the default with --precision fast: half the memory) or f32 (the default with exact).")
+    var kvCache: KVCache.Element?
 
     var threadCount: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 
@@ -35,6 +40,6 @@ struct ModelOptions: ParsableArguments {
     }
 
     func makeGenerator(_ loaded: LoadedModel, context fallback: Int? = nil) throws -> Generator {
-        try loaded.makeGenerator(context: context ?? fallback, precision: precision)
+        try loaded.makeGenerator(context: context ?? fallback, precision: precision, cacheElement: kvCache)
     }
 }

@@ -39,8 +39,8 @@ import Testing
         let sizing = try DeploymentSizer.fromStudy(variant: DeployFixtures.variant(), matchedByName: true, studyPath: "r.json",
                                                    settings: DeployFixtures.settings, source: .image,
                                                    fileBytes: 1, kvCache: kv)
-        // 32 x 8192 x 4 = 1 MiB per position; 4096 - 256 positions more.
-        #expect(sizing.notes.contains { $0.contains("3840.0 MB more") })
+        // 32 x 8192 x 2 (F16) = 0.5 MiB per position; 4096 - 256 positions more.
+        #expect(sizing.notes.contains { $0.contains("1920.0 MB more") })
     }
 
     @Test("variants match by size; the name breaks ties; no match lists what the study has")
@@ -86,10 +86,10 @@ import Testing
     func estimate() throws {
         // SmolLM2-135M: 30 layers, 3 KV heads x 64 x 2 = 384 values, 4096 positions.
         let kv = KVCacheEstimate(layers: 30, contextLength: 4096, modelContextLength: 8192, valuesPerPosition: 384)
-        #expect(kv.bytes == 188_743_680)
+        #expect(kv.bytes == 94_371_840)
         let sizing = try DeploymentSizer.estimate(fileBytes: 98_362_432, kvCache: kv, source: .s3, modelPath: "/m/s.gguf")
-        #expect(sizing.memoryMB.value == LambdaPlanner.memorySetting(peakRSSBytes: 98_362_432 + 188_743_680))
-        #expect(sizing.memoryMB.value == 366)
+        #expect(sizing.memoryMB.value == LambdaPlanner.memorySetting(peakRSSBytes: 98_362_432 + 94_371_840))
+        #expect(sizing.memoryMB.value == 267)
         #expect(sizing.ephemeralStorageMB.value == 512)
         #expect(sizing.timeoutSeconds.value == 300)
         #expect(sizing.isEstimate)
@@ -100,7 +100,8 @@ import Testing
     func estimateTooLarge() {
         let kv = KVCacheEstimate(layers: 32, contextLength: 4096, modelContextLength: 4096, valuesPerPosition: 8192)
         #expect(throws: PackageError.self) {
-            try DeploymentSizer.estimate(fileBytes: 7 << 30, kvCache: kv, source: .image, modelPath: "m")
+            // 8 GiB of weights and 2 GiB of F16 KV cache, before the planner's margin.
+            try DeploymentSizer.estimate(fileBytes: 8 << 30, kvCache: kv, source: .image, modelPath: "m")
         }
         let needed = LambdaPlanner.ephemeralStorageNeededMB(fileBytes: 11 << 30)
         #expect(needed > 10_240)

@@ -254,12 +254,12 @@ import Testing
         }
     }
 
-    @Test("the tiny model's KV cache comes from its header: 2 layers x 128 positions x 32 values x 4 bytes")
+    @Test("the tiny model's KV cache comes from its header: 2 layers x 128 positions x 32 values x 2 bytes (F16)")
     func kvFromHeader() throws {
         let file = try GGUFFile(path: try DeployFixtures.tinyModel())
         let kv = try KVCacheEstimate(metadata: file.metadata)
         #expect(kv.layers == 2 && kv.contextLength == 128 && kv.valuesPerPosition == 32)
-        #expect(kv.bytes == 2 * 128 * 32 * 4)
-        #expect(try KVCacheEstimate(metadata: file.metadata, context: 64).bytes == 2 * 64 * 32 * 4)
+        #expect(kv.bytes == 2 * 128 * 32 * 2)
+        #expect(try KVCacheEstimate(metadata: file.metadata, context: 64).bytes == 2 * 64 * 32 * 2)
     }
 }

@@ -55,6 +55,34 @@ struct SmolLM2EngineTests {
         #expect(sequential.position == Self.tokens.count)
     }
 
+    @Test("an F16 KV cache (the fast path's) takes half the bytes and moves logits by half-precision rounding only")
+    func halfPrecisionCache() throws {
+        let model = try #require(Self.model)
+        #expect(try InferenceSession(model: model, contextLength: 64, pool: Self.pool).cache.element == .f16)
+        #expect(InferenceSession.Precision.floatActivations.cacheElement == .f32)
+        // Float activations on both sides: with 8-bit ones any perturbation can round an
+        // activation the other way and travel through 30 layers, hiding what the cache does.
+        let half = try InferenceSession(
+            model: model, contextLength: 64, pool: Self.pool, precision: .floatActivations, cacheElement: .f16)
+        let full = try InferenceSession(model: model, contextLength: 64, pool: Self.pool, precision: .floatActivations)
+        #expect(half.cache.byteCount * 2 == full.cache.byteCount)
+        var references: [[Float]] = []
+        try full.evaluateAll(Self.tokens) { _, row in references.append(Array(row)) }
+        var worst: Float = 0, scale: Float = 0
+        var sameArgmax = true
+        try half.evaluateAll(Self.tokens) { i, row in
+            let reference = references[i]
+            scale = max(scale, reference.map(abs).max() ?? 0)
+            for j in 0..<row.count { worst = max(worst, abs(row[j] - reference[j])) }
+            sameArgmax = sameArgmax && argmax(row) == argmax(reference[...])
+        }
+        // Rounding keys and values to fp16 (5e-4 relative) moved these logits by 5e-4
+        // of their scale; a cache read or written wrongly moves them by far more.
+        #expect(worst > 0, "the F16 cache must round something")
+        #expect(worst / scale < 5e-3, "max abs diff \(worst) vs scale \(scale)")
+        #expect(sameArgmax)
+    }
+
     @Test("truncating and re-evaluating reproduces the same logits")
     func truncateAndReplay() throws {
         let model = try #require(Self.model)

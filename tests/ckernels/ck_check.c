@@ -85,9 +85,11 @@ int main(void) {
         free(w);
     }
     // Attention: one call equals dot, softmax and axpy in turn, bit for bit.
-    const size_t dims[] = {64, 128, 80, 8}, counts[] = {1, 7, 300};
+    // With fp16 keys and values, one call equals attending their float values bit for bit,
+    // and the conversion rounds as ck_fp32_to_fp16 does.
+    const size_t dims[] = {64, 128, 80, 8, 37}, counts[] = {1, 7, 300};
     for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++)
-        for (size_t a = 0; a < 4; a++)
+        for (size_t a = 0; a < 5; a++)
             for (size_t c = 0; c < 3; c++) {
                 const size_t dim = dims[a], n = counts[c], stride = dim + 24;
                 float *kv = malloc(sizeof(float) * stride * n * 2), *q = malloc(sizeof(float) * dim);
@@ -106,7 +108,25 @@ int main(void) {
                     printf("FAIL attend isa %d dim %zu n %zu: differs from dot, softmax and axpy\n", isa, dim, n);
                     failures++;
                 }
-                free(kv); free(q); free(s1); free(s2); free(o1); free(o2);
+                uint16_t *kv16 = malloc(sizeof(uint16_t) * stride * n * 2);
+                ck_vec_to_f16(isa, kv, kv16, stride * n * 2);
+                int rounding = 0;
+                for (size_t i = 0; i < stride * n * 2; i++) {
+                    rounding |= kv16[i] != ck_fp32_to_fp16(kv[i]);
+                    kv[i] = ck_fp16_to_fp32(kv16[i]);
+                }
+                ck_vec_attend(isa, q, k, v, stride, n, dim, 0.125f, s1, o1);
+                ck_vec_attend_f16(isa, q, kv16, kv16 + stride * n, stride, n, dim, 0.125f, s2, o2);
+                checks += 2;
+                if (rounding) {
+                    printf("FAIL to_f16 isa %d: rounds differently from ck_fp32_to_fp16\n", isa);
+                    failures++;
+                }
+                if (memcmp(s1, s2, sizeof(float) * n) || memcmp(o1, o2, sizeof(float) * dim)) {
+                    printf("FAIL attend_f16 isa %d dim %zu n %zu: differs from attending the float values\n", isa, dim, n);
+                    failures++;
+                }
+                free(kv16); free(kv); free(q); free(s1); free(s2); free(o1); free(o2);
             }
     printf("ck_check: best level %d, %d checks, %d failures\n", ck_cpu_isa(), checks, failures);
     return failures ? 1 : 0;

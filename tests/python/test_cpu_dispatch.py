@@ -62,14 +62,18 @@ def kernels_named(stderr):
 PROMPTS = [PROMPT, "It is a truth universally acknowledged, that", "def fibonacci(n):"]
 # Without 8-bit activations (F16 weights) levels differ only in float summation order
 # and FMA: logits move by ~1e-5 relative, and greedy paths may part only where the
-# two best tokens are this close.
+# two best tokens are this close. That holds with an F32 KV cache; the fast path's
+# default F16 cache can round a last-bit difference to the neighbouring half (5e-4
+# relative), which moved these logits by 1e-3 to 5e-3.
 NEAR_TIE_LOGITS = 0.01
 
 
-def debug_logits(binary, model, tokens, level, positions=(), greedy=0, precision="fast"):
+def debug_logits(binary, model, tokens, level, positions=(), greedy=0, precision="fast", kv_cache=None):
     env = dict(os.environ, LAMBDA_LLM_CPU=level)
     cmd = [str(binary), "debug-logits", "--model", str(model), "--threads", "1", "--tokens", ",".join(map(str, tokens)),
            "--greedy", str(greedy), "--precision", precision]
+    if kv_cache:
+        cmd += ["--kv-cache", kv_cache]
     if positions:
         cmd += ["--positions", ",".join(map(str, positions))]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
@@ -95,23 +99,26 @@ def smollm2_f16(lambda_llm_bin, smollm2_path, tmp_path_factory):
 
 
 def test_float_weights_give_the_same_greedy_tokens_on_every_level_but_at_near_ties(lambda_llm_bin, smollm2_f16):
-    """F16 SmolLM2, 32 greedy tokens of three prompts on every level: equal to the
+    """F16 SmolLM2 with an F32 KV cache, 32 greedy tokens of three prompts on every level: equal to the
     portable path's, or parting only at a step where the portable path's top two
     logits are within NEAR_TIE_LOGITS (and the two picks are exactly those two);
     logits at the prompt's end agree to 1e-3."""
     for prompt in PROMPTS:
         ids = tokenize(lambda_llm_bin, smollm2_f16, prompt)
         last = str(len(ids) - 1)
-        base = debug_logits(lambda_llm_bin, smollm2_f16, ids, "generic", positions=[len(ids) - 1], greedy=32)
+        base = debug_logits(lambda_llm_bin, smollm2_f16, ids, "generic", positions=[len(ids) - 1], greedy=32,
+                            kv_cache="f32")
         for level in supported_levels()[1:]:
-            other = debug_logits(lambda_llm_bin, smollm2_f16, ids, level, positions=[len(ids) - 1], greedy=32)
+            other = debug_logits(lambda_llm_bin, smollm2_f16, ids, level, positions=[len(ids) - 1], greedy=32,
+                                 kv_cache="f32")
             diff = max_diff(base["logits"][last], other["logits"][last])
             assert diff < 1e-3, f"{level}: logits differ from generic by {diff} on {prompt!r}"
             g, o = base["greedy"], other["greedy"]
             if g == o:
                 continue
             i = next(k for k in range(len(g)) if g[k] != o[k])
-            at = debug_logits(lambda_llm_bin, smollm2_f16, ids + g[:i], "generic", positions=[len(ids) + i - 1])
+            at = debug_logits(lambda_llm_bin, smollm2_f16, ids + g[:i], "generic", positions=[len(ids) + i - 1],
+                              kv_cache="f32")
             logits = at["logits"][str(len(ids) + i - 1)]
             top = sorted(range(len(logits)), key=lambda t: -logits[t])[:2]
             margin = logits[top[0]] - logits[top[1]]

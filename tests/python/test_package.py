@@ -172,8 +172,8 @@ def test_image_package_layout_template_and_lint(lambda_llm_bin, smollm2_path, tm
     assert props["Architectures"] == ["x86_64"]
     assert props["EphemeralStorage"] == {"Size": 512}
     assert props["Timeout"] == 300
-    # Estimate: (file + KV cache at 4096 positions) x 1.10 + 64 MB; SmolLM2 has 30 layers x 3 KV heads x 64 x 2.
-    kv = 30 * 4096 * 3 * 64 * 2 * 4
+    # Estimate: (file + F16 KV cache at 4096 positions) x 1.10 + 64 MB; SmolLM2 has 30 layers x 3 KV heads x 64 x 2.
+    kv = 30 * 4096 * 3 * 64 * 2 * 2
     peak = smollm2_path.stat().st_size + kv
     assert props["MemorySize"] == math.ceil((peak + math.ceil(peak / 10)) / MIB) + 64
     assert props["Environment"]["Variables"]["LAMBDA_LLM_MODEL"] == f"/opt/model/{smollm2_path.name}"

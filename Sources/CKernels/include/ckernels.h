@@ -71,6 +71,12 @@ void ck_vec_silu_mul(int isa, float *gate, const float *up, size_t n);   // gate
 // k + j*stride / v + j*stride. The same results as dot, softmax and axpy in turn.
 void ck_vec_attend(int isa, const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim,
                    float scale, float *scores, float *out);
+// Half-precision KV cache rows: out[i] = x[i] rounded to the nearest fp16 (ties to even).
+void ck_vec_to_f16(int isa, const float *x, uint16_t *out, size_t n);
+// ck_vec_attend over fp16 keys and values: exactly ck_vec_attend of their float values
+// (the conversion is exact and the operations are the same), at half the bytes read.
+void ck_vec_attend_f16(int isa, const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n,
+                       size_t dim, float scale, float *scores, float *out);
 
 // Atomics for the Swift thread pool (portable across Swift toolchains and OS versions).
 static inline long ck_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
