@@ -225,13 +225,11 @@ AVX2 CK_AI void ck_a_tile_q8_0(const int unused, const uint8_t *w, const uint8_t
         _mm_prefetch((const char *)x + CK_PREFETCH_AHEAD, _MM_HINT_T0);
         const __m256i q = _mm256_loadu_si256((const __m256i *)x->qs);
         const __m256i aq = _mm256_sign_epi8(q, q);
-        // The scale product in all lanes: a broadcast load and a vector multiply cost one
-        // arithmetic operation fewer than a scalar multiply and a broadcast.
-        const __m256 dw = _mm256_set1_ps(ck_half(x->d));
+        const float dw = ck_half(x->d);
         for (int v = 0; v < V; v++) {
             const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
             const __m256i p = ck_dot_u8s8(aq, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q));
-            acc[v] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&y->d)), _mm256_cvtepi32_ps(p), acc[v]);
+            acc[v] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), _mm256_cvtepi32_ps(p), acc[v]);
         }
     }
     for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]);
@@ -280,7 +278,7 @@ CK_DEFINE_TILED_ROWS(ck_a_rows_f16_tiles, ck_a_tile_f16, 0, 2, cols)
 // between chunks and combined as decode combines them: results equal decode's bit for bit.
 enum { CK_F16_COLS = 512, CK_F16_VECS = 12 };
 
-// part[r * CK_F16_VECS + v] for one k; wf holds the converted columns [c0, c0 + 256).
+// part[r * CK_F16_VECS + v] for one k; wf holds R rows' converted columns from c0 on.
 AVX2 CK_AI void ck_f16_pass(const float *wf, size_t c0, const int R, const uint8_t *a, size_t act_stride, const int V,
                             size_t from, size_t to, size_t step, int first, __m256 *part) {
     __m256 acc[4][3];

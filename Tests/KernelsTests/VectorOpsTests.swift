@@ -1,4 +1,5 @@
 import Testing
+import CKernels
 @testable import Kernels
 
 /// Each helper at every ISA this CPU runs, against scalar double math; lengths
@@ -63,6 +64,29 @@ struct VectorOpsTests {
             VectorOps.softmax(&y, count: n, isa: isa)
             for i in 0..<n { #expect(abs(Double(y[i]) - e[i] / total) <= 5e-6 * (e[i] / total) + 1e-7, "n \(n) i \(i)") }
             #expect(abs(y.reduce(0.0) { $0 + Double($1) } - 1) <= 1e-5)
+        }
+    }
+
+    @Test("attention over an F16 cache equals attention over its float values bit for bit; toHalf rounds as fp32ToFp16",
+          arguments: KernelISA.supported)
+    func attendHalf(isa: KernelISA) {
+        var rng = TestRandom(seed: 25)
+        for (dim, count) in [(64, 1), (64, 77), (128, 9), (80, 33), (37, 5)] {
+            let stride = dim + 8
+            let kv = rng.floats(2 * stride * count, scale: 2)
+            let q = rng.floats(dim)
+            var half = [UInt16](repeating: 0, count: kv.count)
+            VectorOps.toHalf(kv, &half, count: kv.count, isa: isa)
+            #expect(half == kv.map(ck_fp32_to_fp16), "dim \(dim)")
+            let floats = half.map(ck_fp16_to_fp32)
+            var s1 = [Float](repeating: 0, count: count), s2 = s1
+            var o1 = [Float](repeating: 0, count: dim), o2 = o1
+            VectorOps.attend(query: q, keys: floats, values: Array(floats[(stride * count)...]), stride: stride, count: count,
+                             dimension: dim, scale: 0.125, scores: &s1, out: &o1, isa: isa)
+            VectorOps.attend(query: q, keys: half, values: Array(half[(stride * count)...]), stride: stride, count: count,
+                             dimension: dim, scale: 0.125, scores: &s2, out: &o2, isa: isa)
+            #expect(s1 == s2 && o1 == o2, "dim \(dim) count \(count)")
+            #expect(o1.contains { $0 != 0 })
         }
     }
 
