@@ -99,22 +99,34 @@ AVX2 void ck_avx2_quantize_act(uint32_t type, const float *x, void *dst, size_t 
 
 // ---- Float weights ----
 
-AVX2 static inline float ck_a_dot_f32(const void *w, const void *a, size_t n) {
-    const float *x = w, *y = a;
+// 8 floats, or 1, at element i of p: plain, or converted (exactly) from fp16.
+AVX2 static inline __m256 ck_load8(const void *p, size_t i, const int half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)))
+                : _mm256_loadu_ps((const float *)p + i);
+}
+AVX2 static inline float ck_load1(const void *p, size_t i, const int half) {
+    return half ? ck_half(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+// Floats against floats or fp16 values (attention's keys): the same operations either
+// way, so an fp16 cache gives the bits its float values would.
+AVX2 CK_AI float ck_a_dot_any(const float *x, const void *y, size_t n, const int half) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), ck_load8(y, i, half), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), ck_load8(y, i + 8, half), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), ck_load8(y, i + 16, half), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), ck_load8(y, i + 24, half), a3);
     }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), ck_load8(y, i, half), a0);
     float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s = ck_fma(x[i], y[i], s);
+    for (; i < n; i++) s = ck_fma(x[i], ck_load1(y, i, half), s);
     return s;
 }
+
+AVX2 static inline float ck_a_dot_f32(const void *w, const void *a, size_t n) { return ck_a_dot_any(w, a, n, 0); }
 
 // F16 weights against V float vectors: each converted group of 8 weights serves every
 // vector. Per (row, vector), the four accumulators, the 8-wide tail and the scalar tail
@@ -545,10 +557,13 @@ AVX2 void ck_avx2_softmax(float *x, size_t n) {
 
 // The weighted sum keeps 64 outputs in eight registers while every value row passes,
 // instead of a load and store of the output per row: the same fused multiply-adds in
-// the same order as ck_avx2_axpy row after row, so the same bits.
-AVX2 void ck_avx2_attend(const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim, float scale,
-                         float *scores, float *out) {
-    for (size_t j = 0; j < n; j++) scores[j] = ck_a_dot_f32(q, k + j * stride, dim) * scale;
+// the same order as ck_avx2_axpy row after row, so the same bits. Keys and values are
+// floats or fp16 (converted exactly, so an fp16 cache attends as its float values would).
+AVX2 CK_AI void ck_attend_any(const float *q, const void *k, const void *v, size_t stride, size_t n, size_t dim,
+                              float scale, float *scores, float *out, const int half) {
+    const size_t esize = half ? 2 : 4;
+    for (size_t j = 0; j < n; j++)
+        scores[j] = ck_a_dot_any(q, (const uint8_t *)k + j * stride * esize, dim, half) * scale;
     ck_avx2_softmax(scores, n);
     size_t d = 0;
     for (; d + 64 <= dim; d += 64) {
@@ -556,63 +571,30 @@ AVX2 void ck_avx2_attend(const float *q, const float *k, const float *v, size_t 
         for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
         for (size_t j = 0; j < n; j++) {
             const __m256 p = _mm256_set1_ps(scores[j]);
-            const float *row = v + j * stride + d;
-            for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 8 * i), acc[i]);
+            for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(p, ck_load8(v, j * stride + d + 8 * i, half), acc[i]);
         }
         for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + d + 8 * i, acc[i]);
     }
     if (d < dim) {
         memset(out + d, 0, (dim - d) * sizeof(float));
-        for (size_t j = 0; j < n; j++) ck_avx2_axpy(scores[j], v + j * stride + d, out + d, dim - d);
+        for (size_t j = 0; j < n; j++) {
+            const __m256 p = _mm256_set1_ps(scores[j]);
+            size_t i = d;
+            for (; i + 8 <= dim; i += 8)
+                _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, ck_load8(v, j * stride + i, half), _mm256_loadu_ps(out + i)));
+            for (; i < dim; i++) out[i] = ck_fma(scores[j], ck_load1(v, j * stride + i, half), out[i]);
+        }
     }
 }
 
-// The fp16 forms of ck_a_dot_f32 (keys) and of the value pass above: the same
-// operations on exactly converted inputs, so the same bits as attending the floats.
-AVX2 static inline float ck_a_dot_f32_f16(const float *x, const uint16_t *y, size_t n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 8))), a1);
-        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 16))), a2);
-        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i + 24))), a3);
-    }
-    for (; i + 8 <= n; i += 8)
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(y + i))), a0);
-    float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s = ck_fma(x[i], ck_half(y[i]), s);
-    return s;
+AVX2 void ck_avx2_attend(const float *q, const float *k, const float *v, size_t stride, size_t n, size_t dim, float scale,
+                         float *scores, float *out) {
+    ck_attend_any(q, k, v, stride, n, dim, scale, scores, out, 0);
 }
 
 AVX2 void ck_avx2_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
                              float scale, float *scores, float *out) {
-    for (size_t j = 0; j < n; j++) scores[j] = ck_a_dot_f32_f16(q, k + j * stride, dim) * scale;
-    ck_avx2_softmax(scores, n);
-    size_t d = 0;
-    for (; d + 64 <= dim; d += 64) {
-        __m256 acc[8];
-        for (int i = 0; i < 8; i++) acc[i] = _mm256_setzero_ps();
-        for (size_t j = 0; j < n; j++) {
-            const __m256 p = _mm256_set1_ps(scores[j]);
-            const uint16_t *row = v + j * stride + d;
-            for (int i = 0; i < 8; i++)
-                acc[i] = _mm256_fmadd_ps(p, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + 8 * i))), acc[i]);
-        }
-        for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + d + 8 * i, acc[i]);
-    }
-    if (d < dim) {
-        memset(out + d, 0, (dim - d) * sizeof(float));
-        for (size_t j = 0; j < n; j++) {
-            const __m256 p = _mm256_set1_ps(scores[j]);
-            const uint16_t *row = v + j * stride;
-            size_t i = d;
-            for (; i + 8 <= dim; i += 8)
-                _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(row + i))),
-                                                          _mm256_loadu_ps(out + i)));
-            for (; i < dim; i++) out[i] = ck_fma(scores[j], ck_half(row[i]), out[i]);
-        }
-    }
+    ck_attend_any(q, k, v, stride, n, dim, scale, scores, out, 1);
 }
 
 AVX2 void ck_avx2_to_f16(const float *x, uint16_t *out, size_t n) {
