@@ -30,6 +30,13 @@ public final class KVCache: @unchecked Sendable {
         let bytes = max(layerCount * capacity * kvDimension * element.byteCount, 1)
         keys = .allocate(byteCount: bytes, alignment: 64)
         values = .allocate(byteCount: bytes, alignment: 64)
+        // Bound once to the element type, so the typed accesses below are well defined.
+        for p in [keys, values] {
+            switch element {
+            case .f32: p.bindMemory(to: Float.self, capacity: bytes / 4)
+            case .f16: p.bindMemory(to: UInt16.self, capacity: bytes / 2)
+            }
+        }
     }
 
     deinit {
