@@ -498,12 +498,15 @@ AVX2 static inline __m256 ck_exp256(__m256 x) {
 
 AVX2 float ck_avx2_dot(const float *a, const float *b, size_t n) { return ck_a_dot_f32(a, b, n); }
 
-AVX2 void ck_avx2_axpy(float a, const float *x, float *y, size_t n) {
+// y += a*x over floats or fp16 values (attention's F16 cache), one order for both.
+AVX2 CK_AI void ck_axpy_any(float a, const void *x, float *y, size_t n, const int half) {
     const __m256 va = _mm256_set1_ps(a);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] = ck_fma(a, x[i], y[i]);
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, ck_load8(x, i, half), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] = ck_fma(a, ck_load1(x, i, half), y[i]);
 }
+
+AVX2 void ck_avx2_axpy(float a, const float *x, float *y, size_t n) { ck_axpy_any(a, x, y, n, 0); }
 
 AVX2 void ck_avx2_scale(float *x, float s, size_t n) {
     const __m256 vs = _mm256_set1_ps(s);
@@ -577,13 +580,8 @@ AVX2 CK_AI void ck_attend_any(const float *q, const void *k, const void *v, size
     }
     if (d < dim) {
         memset(out + d, 0, (dim - d) * sizeof(float));
-        for (size_t j = 0; j < n; j++) {
-            const __m256 p = _mm256_set1_ps(scores[j]);
-            size_t i = d;
-            for (; i + 8 <= dim; i += 8)
-                _mm256_storeu_ps(out + i, _mm256_fmadd_ps(p, ck_load8(v, j * stride + i, half), _mm256_loadu_ps(out + i)));
-            for (; i < dim; i++) out[i] = ck_fma(scores[j], ck_load1(v, j * stride + i, half), out[i]);
-        }
+        for (size_t j = 0; j < n; j++)
+            ck_axpy_any(scores[j], (const uint8_t *)v + (j * stride + d) * esize, out + d, dim - d, half);
     }
 }
 

@@ -45,17 +45,24 @@ void ck_generic_quantize_act(uint32_t type, const float *x, void *dst, size_t co
     }
 }
 
-static inline float ck_g_dot_f32(const void *w, const void *a, size_t n) {
-    const float *x = w, *y = a;
+// Element i of p: a float, or an fp16 value converted exactly (attention's F16 cache).
+static inline float ck_g_load(const void *p, size_t i, int half) {
+    return half ? ck_half_to_float_inline(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+// Floats against floats or fp16 values, in one order for both.
+static inline float ck_g_dot_any(const float *x, const void *y, size_t n, int half) {
     float acc[8] = {0};
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) acc[k] += x[i + k] * y[i + k];
+        for (int k = 0; k < 8; k++) acc[k] += x[i + k] * ck_g_load(y, i + k, half);
     float s = 0.0f;
-    for (; i < n; i++) s += x[i] * y[i];
+    for (; i < n; i++) s += x[i] * ck_g_load(y, i, half);
     for (int k = 0; k < 8; k++) s += acc[k];
     return s;
 }
+
+static inline float ck_g_dot_f32(const void *w, const void *a, size_t n) { return ck_g_dot_any(w, a, n, 0); }
 
 static inline float ck_g_dot_f16(const void *w, const void *a, size_t n) {
     const uint16_t *x = w;
@@ -192,9 +199,11 @@ ck_rows_fn ck_generic_rows(uint32_t type) {
 
 float ck_generic_dot(const float *a, const float *b, size_t n) { return ck_g_dot_f32(a, b, n); }
 
-void ck_generic_axpy(float a, const float *x, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+static inline void ck_g_axpy_any(float a, const void *x, float *y, size_t n, int half) {
+    for (size_t i = 0; i < n; i++) y[i] += a * ck_g_load(x, i, half);
 }
+
+void ck_generic_axpy(float a, const float *x, float *y, size_t n) { ck_g_axpy_any(a, x, y, n, 0); }
 
 void ck_generic_scale(float *x, float s, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= s;
@@ -227,25 +236,13 @@ void ck_generic_silu_mul(float *gate, const float *up, size_t n) {
     for (size_t i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 
-// ck_g_dot_f32's order, keys converted on the fly.
-static inline float ck_g_dot_f32_f16(const float *x, const uint16_t *y, size_t n) {
-    float acc[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) acc[k] += x[i + k] * ck_half_to_float_inline(y[i + k]);
-    float s = 0.0f;
-    for (; i < n; i++) s += x[i] * ck_half_to_float_inline(y[i]);
-    for (int k = 0; k < 8; k++) s += acc[k];
-    return s;
-}
-
-void ck_generic_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
-                           float scale, float *scores, float *out) {
-    for (size_t j = 0; j < n; j++) scores[j] = ck_g_dot_f32_f16(q, k + j * stride, dim) * scale;
+// Dot, softmax and axpy in turn, over float or fp16 keys and values: one code path, so
+// an fp16 cache attends exactly as its float values would.
+void ck_generic_attend(const float *q, const void *k, const void *v, size_t stride, size_t n, size_t dim, float scale,
+                       float *scores, float *out, int half) {
+    const size_t esize = half ? 2 : 4;
+    for (size_t j = 0; j < n; j++) scores[j] = ck_g_dot_any(q, (const uint8_t *)k + j * stride * esize, dim, half) * scale;
     ck_generic_softmax(scores, n);
     memset(out, 0, dim * sizeof(float));
-    for (size_t j = 0; j < n; j++) {
-        const uint16_t *row = v + j * stride;
-        for (size_t i = 0; i < dim; i++) out[i] += scores[j] * ck_half_to_float_inline(row[i]);
-    }
+    for (size_t j = 0; j < n; j++) ck_g_axpy_any(scores[j], (const uint8_t *)v + j * stride * esize, out, dim, half);
 }

@@ -86,8 +86,9 @@ void ck_generic_add(const float *x, float *y, size_t n);
 void ck_generic_rmsnorm(const float *x, const float *w, float *out, size_t n, float eps);
 void ck_generic_softmax(float *x, size_t n);
 void ck_generic_silu_mul(float *gate, const float *up, size_t n);
-void ck_generic_attend_f16(const float *q, const uint16_t *k, const uint16_t *v, size_t stride, size_t n, size_t dim,
-                           float scale, float *scores, float *out);
+// half: keys and values are fp16 rather than float.
+void ck_generic_attend(const float *q, const void *k, const void *v, size_t stride, size_t n, size_t dim, float scale,
+                       float *scores, float *out, int half);
 
 float ck_avx2_dot(const float *a, const float *b, size_t n);
 void ck_avx2_axpy(float a, const float *x, float *y, size_t n);

@@ -452,10 +452,8 @@ void ck_vec_attend(int isa, const float *q, const float *k, const float *v, size
 #if CK_X86
     if (isa >= CK_ISA_AVX2) { ck_avx2_attend(q, k, v, stride, n, dim, scale, scores, out); return; }
 #endif
-    for (size_t j = 0; j < n; j++) scores[j] = ck_vec_dot(isa, q, k + j * stride, dim) * scale;
-    ck_vec_softmax(isa, scores, n);
-    memset(out, 0, dim * sizeof(float));
-    for (size_t j = 0; j < n; j++) ck_vec_axpy(isa, scores[j], v + j * stride, out, dim);
+    (void)isa;
+    ck_generic_attend(q, k, v, stride, n, dim, scale, scores, out, 0);
 }
 
 void ck_vec_to_f16(int isa, const float *x, uint16_t *out, size_t n) {
@@ -472,5 +470,5 @@ void ck_vec_attend_f16(int isa, const float *q, const uint16_t *k, const uint16_
     if (isa >= CK_ISA_AVX2) { ck_avx2_attend_f16(q, k, v, stride, n, dim, scale, scores, out); return; }
 #endif
     (void)isa;
-    ck_generic_attend_f16(q, k, v, stride, n, dim, scale, scores, out);
+    ck_generic_attend(q, k, v, stride, n, dim, scale, scores, out, 1);
 }
