@@ -67,7 +67,7 @@ struct VectorOpsTests {
         }
     }
 
-    @Test("attention over an F16 cache equals attention over its float values bit for bit; toHalf rounds as fp32ToFp16",
+    @Test("attention over an F16 cache equals attention over its float values bit for bit; toHalf rounds as ck_fp32_to_fp16",
           arguments: KernelISA.supported)
     func attendHalf(isa: KernelISA) {
         var rng = TestRandom(seed: 25)

@@ -90,6 +90,7 @@ def test_bench_json_reports_every_figure(lambda_llm_bin, smollm2_path):
     (("generate", "--model", "MODEL", "--prompt", "hi", "--temperature", "-1"), "temperature"),
     (("inspect", "/etc/hostname"), "/etc/hostname"),
     (("bench", "--model", "MODEL", "--warmups", "11"), "--warmups"),
+    (("generate", "--model", "MODEL", "--prompt", "hi", "--kv-cache", "f8"), "--kv-cache"),
 ])
 def test_bad_input_gives_a_clear_error_and_nonzero_exit(lambda_llm_bin, smollm2_path, args, needle):
     args = [smollm2_path if a == "MODEL" else a for a in args]
