@@ -128,39 +128,6 @@ AVX2 CK_AI float ck_a_dot_any(const float *x, const void *y, size_t n, const int
 
 AVX2 static inline float ck_a_dot_f32(const void *w, const void *a, size_t n) { return ck_a_dot_any(w, a, n, 0); }
 
-// F16 weights against V float vectors: each converted group of 8 weights serves every
-// vector. Per (row, vector), the four accumulators, the 8-wide tail and the scalar tail
-// run exactly as for V = 1, so prefill equals decode bit for bit.
-AVX2 CK_AI void ck_a_tile_f16(const int unused, const void *w, const uint8_t *a, size_t act_stride, const int V,
-                              size_t n, float *out) {
-    (void)unused;
-    const uint16_t *x = w;
-    __m256 acc[4][4];
-    for (int v = 0; v < V; v++)
-        for (int k = 0; k < 4; k++) acc[v][k] = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        __m256 wf[4];
-        for (int k = 0; k < 4; k++) wf[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i + 8 * k)));
-        for (int v = 0; v < V; v++) {
-            const float *y = (const float *)(a + v * act_stride);
-            for (int k = 0; k < 4; k++) acc[v][k] = _mm256_fmadd_ps(wf[k], _mm256_loadu_ps(y + i + 8 * k), acc[v][k]);
-        }
-    }
-    for (; i + 8 <= n; i += 8) {
-        const __m256 wf = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i)));
-        for (int v = 0; v < V; v++)
-            acc[v][0] = _mm256_fmadd_ps(wf, _mm256_loadu_ps((const float *)(a + v * act_stride) + i), acc[v][0]);
-    }
-    for (int v = 0; v < V; v++) {
-        const float *y = (const float *)(a + v * act_stride);
-        float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(acc[v][0], acc[v][1]), _mm256_add_ps(acc[v][2], acc[v][3])));
-        for (size_t j = i; j < n; j++) s = ck_fma(ck_half(x[j]), y[j], s);
-        out[v] = s;
-    }
-}
-
 AVX2 static inline __m256 ck_bf16x8(const uint16_t *p) {
     const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
     return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
@@ -278,82 +245,107 @@ AVX2 CK_AI void ck_a_tile_q8_0(const int unused, const uint8_t *w, const uint8_t
 CK_DEFINE_TILED_ROWS(ck_a_rows_q4_0, ck_a_tile_q4, 0, 4, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(ck_a_rows_q4_1, ck_a_tile_q4, 1, 4, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(ck_a_rows_q8_0, ck_a_tile_q8_0, 0, 4, cols / CK_QK)
-CK_DEFINE_TILED_ROWS(ck_a_rows_f16_tiles, ck_a_tile_f16, 0, 2, cols)
 
-// F16 prefill. On Zen 3 converting loads cost so much next to the multiply-adds that
-// the tile above runs at half the FMA peak, so here a chunk of up to 4 rows is
-// converted once (exactly) to floats and then serves 12 vectors in blocks of 4 rows x
-// 3 vectors: 12 accumulators, 3 activations and 1 weight fill the 16 registers.
-// The decode dot keeps four accumulators, accumulator k summing the groups of 8 at
-// 32j + 8k (then the 8-wide tail into accumulator 0); here each k runs as its own pass
-// with the same multiply-adds in the same order, the partial sums parked in memory
-// between chunks and combined as decode combines them: results equal decode's bit for bit.
-enum { CK_F16_COLS = 512, CK_F16_VECS = 12 };
+// ---- F16 weights ----
+// Every (row, vector) dot keeps one accumulator over the groups of 8 columns in order,
+// then a horizontal sum and the scalar tail, whether it runs for decode or prefill, so
+// the two agree bit for bit. Decode interleaves 4 rows for independent FMA chains.
+// Prefill converts a chunk of 4 rows to floats once (exactly) and runs it against the
+// vectors in 4 rows x 3 vectors register blocks: on Zen 3 converting loads next to the
+// multiply-adds held a block to under half the FMA peak. (The earlier order, four
+// accumulators per row, forced prefill into four passes over parked partial sums: on
+// SmolLM2's shapes 25-27 GMAC/s against this kernel's 32-36 in the micro-benchmark.)
+// Vectors per pass over the rows: 48 spread each row's conversion over enough
+// multiply-adds (12 ran ~25% slower on 4096-column rows, though 48 overflow L2 there).
+enum { CK_F16_COLS = 1024, CK_F16_VECS = 48 };
 
-// part[r * CK_F16_VECS + v] for one k; wf holds R rows' converted columns from c0 on.
-AVX2 CK_AI void ck_f16_pass(const float *wf, size_t c0, const int R, const uint8_t *a, size_t act_stride, const int V,
-                            size_t from, size_t to, size_t step, int first, __m256 *part) {
+AVX2 static inline __m256 ck_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
+// Decode: R rows against one vector, prefetching as it goes. A block of short rows
+// (up to CK_F16_LINEAR bytes together: SmolLM2's) is one short stream per row, which
+// the hardware prefetcher tracks poorly (-20% on the 49152 x 576 output matrix from
+// DRAM), so the next block is prefetched whole, front to back, R lines per step. Long
+// rows (7B's) each run CK_F16_AHEAD bytes ahead, past their end into the same row of
+// the next block: 4 streams together about as far as the one-row kernels' 3 KB (3 KB
+// per row was ~15% slower streaming 7B-sized rows).
+#define CK_F16_LINEAR 16384
+#define CK_F16_AHEAD 1536
+AVX2 CK_AI void ck_f16_rows_vec(const uint8_t *w, size_t row_bytes, const int R, size_t n, const float *x, float *y) {
+    __m256 acc[4];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    const size_t n32 = n / 32 * 32, n8 = n / 8 * 8;
+    size_t i = 0;
+    for (; i < n32; i += 32) {
+        if (R * row_bytes <= CK_F16_LINEAR) {
+            const char *next = (const char *)w + R * row_bytes + i / 32 * (size_t)R * 64;
+            for (int r = 0; r < R; r++) _mm_prefetch(next + 64 * r, _MM_HINT_T0);
+        } else {
+            const size_t o = 2 * i + CK_F16_AHEAD, wrap = o >= row_bytes ? (size_t)(R - 1) * row_bytes : 0;
+            for (int r = 0; r < R; r++) _mm_prefetch((const char *)(w + r * row_bytes + o + wrap), _MM_HINT_T0);
+        }
+        for (int k = 0; k < 32; k += 8) {
+            const __m256 xv = _mm256_loadu_ps(x + i + k);
+            for (int r = 0; r < R; r++)
+                acc[r] = _mm256_fmadd_ps(ck_f16x8((const uint16_t *)(w + r * row_bytes) + i + k), xv, acc[r]);
+        }
+    }
+    for (; i < n8; i += 8) {
+        const __m256 xv = _mm256_loadu_ps(x + i);
+        for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(ck_f16x8((const uint16_t *)(w + r * row_bytes) + i), xv, acc[r]);
+    }
+    for (int r = 0; r < R; r++) {
+        const uint16_t *wr = (const uint16_t *)(w + r * row_bytes);
+        float s = ck_hsum256(acc[r]);
+        for (size_t j = n8; j < n; j++) s = ck_fma(ck_half(wr[j]), x[j], s);
+        y[r] = s;
+    }
+}
+
+// Prefill: columns [c0, c1) of R converted rows (wf) against V vectors, continuing the
+// sums parked in part[r * CK_F16_VECS + v].
+AVX2 CK_AI void ck_f16_block(const float *wf, const int R, const uint8_t *a, size_t act_stride, const int V,
+                             size_t c0, size_t c1, __m256 *part) {
     __m256 acc[4][3];
     for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++) acc[r][v] = first ? _mm256_setzero_ps() : part[r * CK_F16_VECS + v];
-    for (size_t i = from; i < to; i += step) {
+        for (int v = 0; v < V; v++) acc[r][v] = part[r * CK_F16_VECS + v];
+    for (size_t i = c0; i < c1; i += 8) {
         __m256 b[3];
         for (int v = 0; v < V; v++) b[v] = _mm256_loadu_ps((const float *)(a + v * act_stride) + i);
         for (int r = 0; r < R; r++) {
-            const __m256 w = _mm256_load_ps(wf + r * CK_F16_COLS + (i - c0));
-            for (int v = 0; v < V; v++) acc[r][v] = _mm256_fmadd_ps(w, b[v], acc[r][v]);
+            const __m256 wv = _mm256_load_ps(wf + r * CK_F16_COLS + (i - c0));
+            for (int v = 0; v < V; v++) acc[r][v] = _mm256_fmadd_ps(wv, b[v], acc[r][v]);
         }
     }
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++) part[r * CK_F16_VECS + v] = acc[r][v];
 }
 
-// Columns [c0, c1) of R rows against nv vectors. c0 is a multiple of 32; in the tail
-// (past the last whole 32) every group of 8 belongs to accumulator 0.
-AVX2 CK_AI void ck_f16_chunk(const uint8_t *w, size_t row_bytes, const int R, const uint8_t *a, size_t act_stride,
-                             size_t nv, size_t c0, size_t c1, int tail, int first, __m256 part[4][4 * CK_F16_VECS]) {
+AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R, size_t n, const uint8_t *a,
+                                size_t act_stride, size_t nv, float *y, size_t y_stride) {
     _Alignas(32) float wf[4 * CK_F16_COLS];
-    for (int r = 0; r < R; r++) {
-        const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
-        for (size_t i = c0; i < c1; i += 8)
-            _mm256_store_ps(wf + r * CK_F16_COLS + (i - c0), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
-    }
-    for (size_t v = 0; v < nv; v += 3) {
-        const uint8_t *av = a + v * act_stride;
-        for (int k = 0; k < (tail ? 1 : 4); k++) {
-            const size_t from = c0 + (tail ? 0 : 8 * (size_t)k), step = tail ? 8 : 32;
-            __m256 *pk = part[k] + v;
+    __m256 part[4 * CK_F16_VECS];
+    for (int j = 0; j < 4 * CK_F16_VECS; j++) part[j] = _mm256_setzero_ps();
+    const size_t n8 = n / 8 * 8;
+    for (size_t c0 = 0; c0 < n8; c0 += CK_F16_COLS) {
+        const size_t c1 = c0 + CK_F16_COLS < n8 ? c0 + CK_F16_COLS : n8;
+        for (int r = 0; r < R; r++) {
+            const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
+            for (size_t i = c0; i < c1; i += 8) _mm256_store_ps(wf + r * CK_F16_COLS + (i - c0), ck_f16x8(x + i));
+        }
+        for (size_t v = 0; v < nv; v += 3) {
+            const uint8_t *av = a + v * act_stride;
             switch (nv - v < 3 ? nv - v : 3) {
-            case 3: ck_f16_pass(wf, c0, R, av, act_stride, 3, from, c1, step, first, pk); break;
-            case 2: ck_f16_pass(wf, c0, R, av, act_stride, 2, from, c1, step, first, pk); break;
-            default: ck_f16_pass(wf, c0, R, av, act_stride, 1, from, c1, step, first, pk); break;
+            case 3: ck_f16_block(wf, R, av, act_stride, 3, c0, c1, part + v); break;
+            case 2: ck_f16_block(wf, R, av, act_stride, 2, c0, c1, part + v); break;
+            default: ck_f16_block(wf, R, av, act_stride, 1, c0, c1, part + v); break;
             }
         }
     }
-}
-
-AVX2 CK_AI void ck_f16_rows_block(const uint8_t *w, size_t row_bytes, const int R, size_t n, const uint8_t *a,
-                                  size_t act_stride, size_t nv, float *y, size_t y_stride) {
-    // The first chunk's passes start from zero; only rows shorter than 32 need zeros here.
-    __m256 part[4][4 * CK_F16_VECS];
-    const size_t n32 = n / 32 * 32, n8 = n / 8 * 8;
-    for (int k = 0; k < 4 && n32 == 0; k++)
-        for (int j = 0; j < 4 * CK_F16_VECS; j++) part[k][j] = _mm256_setzero_ps();
-    // Equal chunks (576 columns go as 2 x 288, not 512 + 64): each pass pays a load and
-    // store of its partial sums, which a short chunk does not repay.
-    const size_t chunks = (n32 + CK_F16_COLS - 1) / CK_F16_COLS;
-    const size_t width = chunks ? (n32 / chunks + 31) / 32 * 32 : 0;
-    for (size_t c0 = 0; c0 < n32; c0 += width) {
-        const size_t c1 = c0 + width < n32 ? c0 + width : n32;
-        ck_f16_chunk(w, row_bytes, R, a, act_stride, nv, c0, c1, 0, c0 == 0, part);
-    }
-    if (n8 > n32) ck_f16_chunk(w, row_bytes, R, a, act_stride, nv, n32, n8, 1, 0, part);
     for (int r = 0; r < R; r++) {
         const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
         for (size_t v = 0; v < nv; v++) {
             const float *av = (const float *)(a + v * act_stride);
-            const size_t j = r * CK_F16_VECS + v;
-            float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(part[0][j], part[1][j]), _mm256_add_ps(part[2][j], part[3][j])));
+            float s = ck_hsum256(part[r * CK_F16_VECS + v]);
             for (size_t i = n8; i < n; i++) s = ck_fma(ck_half(x[i]), av[i], s);
             y[v * y_stride + r] = s;
         }
@@ -361,18 +353,30 @@ AVX2 CK_AI void ck_f16_rows_block(const uint8_t *w, size_t row_bytes, const int 
 }
 
 AVX2 static void ck_a_rows_f16(CK_ROWS_ARGS) {
-    if (nvec == 1) { ck_a_rows_f16_tiles(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride); return; }
     const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
-    for (size_t v0 = 0; v0 < nvec; v0 += CK_F16_VECS) {
-        const size_t nv = nvec - v0 < CK_F16_VECS ? nvec - v0 : CK_F16_VECS;
+    if (nvec == 1) {
+        for (size_t r = 0; r < nrows; r += 4) {
+            const uint8_t *wr = wb + r * row_bytes;
+            switch (nrows - r < 4 ? nrows - r : 4) {
+            case 4: ck_f16_rows_vec(wr, row_bytes, 4, cols, act, y + r); break;
+            case 3: ck_f16_rows_vec(wr, row_bytes, 3, cols, act, y + r); break;
+            case 2: ck_f16_rows_vec(wr, row_bytes, 2, cols, act, y + r); break;
+            default: ck_f16_rows_vec(wr, row_bytes, 1, cols, act, y + r); break;
+            }
+        }
+        return;
+    }
+    const size_t tile = CK_F16_VECS;
+    for (size_t v0 = 0; v0 < nvec; v0 += tile) {
+        const size_t nv = nvec - v0 < tile ? nvec - v0 : tile;
         for (size_t r = 0; r < nrows; r += 4) {
             const uint8_t *wr = wb + r * row_bytes, *av = ab + v0 * act_stride;
             float *yr = y + v0 * y_stride + r;
             switch (nrows - r < 4 ? nrows - r : 4) {
-            case 4: ck_f16_rows_block(wr, row_bytes, 4, cols, av, act_stride, nv, yr, y_stride); break;
-            case 3: ck_f16_rows_block(wr, row_bytes, 3, cols, av, act_stride, nv, yr, y_stride); break;
-            case 2: ck_f16_rows_block(wr, row_bytes, 2, cols, av, act_stride, nv, yr, y_stride); break;
-            default: ck_f16_rows_block(wr, row_bytes, 1, cols, av, act_stride, nv, yr, y_stride); break;
+            case 4: ck_f16_rows_mat(wr, row_bytes, 4, cols, av, act_stride, nv, yr, y_stride); break;
+            case 3: ck_f16_rows_mat(wr, row_bytes, 3, cols, av, act_stride, nv, yr, y_stride); break;
+            case 2: ck_f16_rows_mat(wr, row_bytes, 2, cols, av, act_stride, nv, yr, y_stride); break;
+            default: ck_f16_rows_mat(wr, row_bytes, 1, cols, av, act_stride, nv, yr, y_stride); break;
             }
         }
     }

@@ -108,9 +108,11 @@ struct MatMulTests {
         var rng = TestRandom(seed: 0xBEEF + UInt64(type.rawValue))
         for isa in KernelISA.supported {
             let mm = MatMul(pool: ThreadPool(threads: 2), isa: isa)
-            // The float types' ragged widths (past the last 32 and the last 8) and 13 to 26
-            // vectors cross the F16 prefill's 12-vector tiles and 4-row blocks.
-            let shapes = [(17, 256, 3), (577, 256, 11), (40, 512, 9), (3, 1536, 17), (6, 200, 14), (7, 37, 26), (5, 1000, 13)]
+            // The float types' ragged widths (past the last 32 and the last 8), 1100 and 2080
+            // columns and 49 to 53 vectors cross the F16 prefill's 4-row blocks, 3-vector
+            // register blocks, 1024-column chunks and 48-vector passes.
+            let shapes = [(17, 256, 3), (577, 256, 11), (40, 512, 9), (3, 1536, 17), (6, 200, 14), (7, 37, 26),
+                          (5, 1000, 13), (9, 1100, 53), (6, 2080, 49)]
             for (rows, cols, n) in shapes where cols % type.blockSize == 0 {
                 let w = Self.weights(type, rows: rows, cols: cols, rng: &rng)
                 let x = rng.floats(cols * n)
