@@ -324,7 +324,8 @@ AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R,
                                 size_t act_stride, size_t nv, float *y, size_t y_stride) {
     _Alignas(32) float wf[4 * CK_F16_COLS];
     __m256 part[4 * CK_F16_VECS];
-    for (int j = 0; j < 4 * CK_F16_VECS; j++) part[j] = _mm256_setzero_ps();
+    for (int r = 0; r < R; r++)
+        for (size_t v = 0; v < nv; v++) part[r * CK_F16_VECS + v] = _mm256_setzero_ps();
     const size_t n8 = n / 8 * 8;
     for (size_t c0 = 0; c0 < n8; c0 += CK_F16_COLS) {
         const size_t c1 = c0 + CK_F16_COLS < n8 ? c0 + CK_F16_COLS : n8;
