@@ -367,9 +367,8 @@ AVX2 static void ck_a_rows_f16(CK_ROWS_ARGS) {
         }
         return;
     }
-    const size_t tile = CK_F16_VECS;
-    for (size_t v0 = 0; v0 < nvec; v0 += tile) {
-        const size_t nv = nvec - v0 < tile ? nvec - v0 : tile;
+    for (size_t v0 = 0; v0 < nvec; v0 += CK_F16_VECS) {
+        const size_t nv = nvec - v0 < CK_F16_VECS ? nvec - v0 : CK_F16_VECS;
         for (size_t r = 0; r < nrows; r += 4) {
             const uint8_t *wr = wb + r * row_bytes, *av = ab + v0 * act_stride;
             float *yr = y + v0 * y_stride + r;
