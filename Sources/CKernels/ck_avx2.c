@@ -259,7 +259,13 @@ CK_DEFINE_TILED_ROWS(ck_a_rows_q8_0, ck_a_tile_q8_0, 0, 4, cols / CK_QK)
 // multiply-adds (12 ran ~25% slower on 4096-column rows, though 48 overflow L2 there).
 enum { CK_F16_COLS = 1024, CK_F16_VECS = 48 };
 
-AVX2 static inline __m256 ck_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+// One row's dot from its accumulator: the horizontal sum, then the scalar tail from n8.
+// Decode and prefill both end here, which keeps their bits equal.
+AVX2 CK_AI float ck_f16_finish(__m256 acc, const uint16_t *wr, const float *x, size_t n8, size_t n) {
+    float s = ck_hsum256(acc);
+    for (size_t j = n8; j < n; j++) s = ck_fma(ck_half(wr[j]), x[j], s);
+    return s;
+}
 
 // Decode: R rows against one vector, prefetching as it goes. A block of short rows
 // (up to CK_F16_LINEAR bytes together: SmolLM2's) is one short stream per row, which
@@ -286,19 +292,14 @@ AVX2 CK_AI void ck_f16_rows_vec(const uint8_t *w, size_t row_bytes, const int R,
         for (int k = 0; k < 32; k += 8) {
             const __m256 xv = _mm256_loadu_ps(x + i + k);
             for (int r = 0; r < R; r++)
-                acc[r] = _mm256_fmadd_ps(ck_f16x8((const uint16_t *)(w + r * row_bytes) + i + k), xv, acc[r]);
+                acc[r] = _mm256_fmadd_ps(ck_load8(w + r * row_bytes, i + k, 1), xv, acc[r]);
         }
     }
     for (; i < n8; i += 8) {
         const __m256 xv = _mm256_loadu_ps(x + i);
-        for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(ck_f16x8((const uint16_t *)(w + r * row_bytes) + i), xv, acc[r]);
+        for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(ck_load8(w + r * row_bytes, i, 1), xv, acc[r]);
     }
-    for (int r = 0; r < R; r++) {
-        const uint16_t *wr = (const uint16_t *)(w + r * row_bytes);
-        float s = ck_hsum256(acc[r]);
-        for (size_t j = n8; j < n; j++) s = ck_fma(ck_half(wr[j]), x[j], s);
-        y[r] = s;
-    }
+    for (int r = 0; r < R; r++) y[r] = ck_f16_finish(acc[r], (const uint16_t *)(w + r * row_bytes), x, n8, n);
 }
 
 // Prefill: columns [c0, c1) of R converted rows (wf) against V vectors, continuing the
@@ -331,7 +332,7 @@ AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R,
         const size_t c1 = c0 + CK_F16_COLS < n8 ? c0 + CK_F16_COLS : n8;
         for (int r = 0; r < R; r++) {
             const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
-            for (size_t i = c0; i < c1; i += 8) _mm256_store_ps(wf + r * CK_F16_COLS + (i - c0), ck_f16x8(x + i));
+            for (size_t i = c0; i < c1; i += 8) _mm256_store_ps(wf + r * CK_F16_COLS + (i - c0), ck_load8(x, i, 1));
         }
         for (size_t v = 0; v < nv; v += 3) {
             const uint8_t *av = a + v * act_stride;
@@ -344,12 +345,8 @@ AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R,
     }
     for (int r = 0; r < R; r++) {
         const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
-        for (size_t v = 0; v < nv; v++) {
-            const float *av = (const float *)(a + v * act_stride);
-            float s = ck_hsum256(part[r * CK_F16_VECS + v]);
-            for (size_t i = n8; i < n; i++) s = ck_fma(ck_half(x[i]), av[i], s);
-            y[v * y_stride + r] = s;
-        }
+        for (size_t v = 0; v < nv; v++)
+            y[v * y_stride + r] = ck_f16_finish(part[r * CK_F16_VECS + v], x, (const float *)(a + v * act_stride), n8, n);
     }
 }
 
