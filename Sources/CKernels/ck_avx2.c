@@ -3,45 +3,11 @@
 #include "ck_internal.h"
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-#define CK_AI static inline __attribute__((always_inline))
-
-AVX2 static inline float ck_hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-AVX2 static inline int ck_hsum256_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
-
-AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
-
-// a*b + c rounded once. Scalar tails that must equal each other bit for bit spell the
-// fused multiply-add out: gcc's default -ffp-contract=fast fuses by context, not by
-// expression, so two alike-looking tails could round differently.
-AVX2 static inline float ck_fma(float a, float b, float c) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
+#include "ck_x86.h"
 
 // u8 x s8 products summed in fours into int32 lanes.
 AVX2 static inline __m256i ck_dot_u8s8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
-
-// 16 bytes of nibbles -> 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
-// A broadcast load and one per-lane shift, rather than a shift and a lane insert: one
-// shuffle fewer per block, ~11% faster Q4 decode in cache on Zen 3.
-AVX2 static inline __m256i ck_unpack_nibbles(const uint8_t *qs) {
-    const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
-    return _mm256_and_si256(_mm256_srlv_epi32(both, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
 // ---- Activation quantization ----
@@ -151,100 +117,10 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
     return s;
 }
 
-// ---- 32-blocks: Q4_0, Q4_1, Q8_0 ----
-// One tile function per type dots one weight row with V activation vectors (V a
-// compile-time constant at every call site): prefill takes four vectors per pass, so a
-// weight block is loaded and unpacked once for four products. Each (row, vector) pair
-// keeps one accumulator and sees the same operations in the same order whatever V is,
-// so prefill and decode give bit-identical results. (Measured on the 2-core EPYC: a
-// 4-vector tile is ~1.6x faster in prefill; for decode, pairs of rows win only while
-// weights sit in cache and lose ~30% when they stream from DRAM, as they do per token.)
-// Q4_0 weights are d*(q-8) and Q4_1 weights d*q + m: block scales come as one 128-bit
-// multiply of the weight's fp16 [d] or [d, m] by the activation's adjacent [dy, s];
-// lane 0 scales the integer dot, lane 1 accumulates the offset term (dw*s, taken -8
-// times at the end, or mw*s).
-AVX2 CK_AI void ck_a_tile_q4(const int asym, const uint8_t *w, const uint8_t *a, size_t act_stride, const int V,
-                             size_t nb, float *out) {
-    const size_t bs = asym ? sizeof(ck_block_q4_1) : sizeof(ck_block_q4_0);
-    const size_t qoff = asym ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
-    __m256 acc[4];
-    __m128 off[4];
-    for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm_setzero_ps(); }
-    for (size_t i = 0; i < nb; i++) {
-        const uint8_t *blk = w + i * bs;
-        _mm_prefetch((const char *)blk + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i q = ck_unpack_nibbles(blk + qoff);
-        uint16_t d;
-        int32_t dm;
-        memcpy(&d, blk, 2);
-        memcpy(&dm, blk, 4);
-        const __m128 wd = asym ? _mm_cvtph_ps(_mm_cvtsi32_si128(dm)) : _mm_cvtph_ps(_mm_set1_epi16((short)d));
-        for (int v = 0; v < V; v++) {
-            const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
-            const __m128 sc = _mm_mul_ps(wd, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));
-            const __m256i p = ck_dot_u8s8(q, _mm256_loadu_si256((const __m256i *)y->qs));
-            acc[v] = _mm256_fmadd_ps(_mm256_broadcastss_ps(sc), _mm256_cvtepi32_ps(p), acc[v]);
-            off[v] = _mm_add_ps(off[v], sc);
-        }
-    }
-    for (int v = 0; v < V; v++) {
-        const float o = _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
-        out[v] = ck_hsum256(acc[v]) + (asym ? o : -8.0f * o);
-    }
-}
-
-// s8 x s8 through the u8 x s8 instruction: |w| times y carrying w's sign.
-AVX2 CK_AI void ck_a_tile_q8_0(const int unused, const uint8_t *w, const uint8_t *a, size_t act_stride, const int V,
-                               size_t nb, float *out) {
-    (void)unused;
-    __m256 acc[4];
-    for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();
-    for (size_t i = 0; i < nb; i++) {
-        const ck_block_q8_0 *x = (const ck_block_q8_0 *)w + i;
-        _mm_prefetch((const char *)x + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i q = _mm256_loadu_si256((const __m256i *)x->qs);
-        const __m256i aq = _mm256_sign_epi8(q, q);
-        const float dw = ck_half(x->d);
-        for (int v = 0; v < V; v++) {
-            const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
-            const __m256i p = ck_dot_u8s8(aq, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)y->qs), q));
-            acc[v] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), _mm256_cvtepi32_ps(p), acc[v]);
-        }
-    }
-    for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]);
-}
-
-// The row driver for tiled types: within each tile of vectors, every row is dotted
-// with STEP vectors at a time, then with the ones left over. COUNT is what the tile
-// function counts in (blocks or elements).
-#define CK_DEFINE_TILED_ROWS(NAME, TILE, ARG, STEP, COUNT)                                       \
-    AVX2 static void NAME(CK_ROWS_ARGS) {                                                        \
-        const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                      \
-        const size_t count = (COUNT);                                                            \
-        float o[4];                                                                              \
-        for (size_t v0 = 0; v0 < nvec; v0 += CK_VEC_TILE) {                                      \
-            const size_t v1 = v0 + CK_VEC_TILE < nvec ? v0 + CK_VEC_TILE : nvec;                 \
-            for (size_t r = 0; r < nrows; r++) {                                                 \
-                const uint8_t *wr = wb + r * row_bytes;                                          \
-                size_t v = v0;                                                                   \
-                for (; v + (STEP) <= v1; v += (STEP)) {                                          \
-                    TILE(ARG, wr, ab + v * act_stride, act_stride, (STEP), count, o);            \
-                    for (int k = 0; k < (STEP); k++) y[(v + k) * y_stride + r] = o[k];           \
-                }                                                                                \
-                switch (v1 - v) {                                                                \
-                case 3: TILE(ARG, wr, ab + v * act_stride, act_stride, 3, count, o); break;      \
-                case 2: TILE(ARG, wr, ab + v * act_stride, act_stride, 2, count, o); break;      \
-                case 1: TILE(ARG, wr, ab + v * act_stride, act_stride, 1, count, o); break;      \
-                default: break;                                                                  \
-                }                                                                                \
-                for (size_t k = 0; v + k < v1; k++) y[(v + k) * y_stride + r] = o[k];            \
-            }                                                                                    \
-        }                                                                                        \
-    }
-
-CK_DEFINE_TILED_ROWS(ck_a_rows_q4_0, ck_a_tile_q4, 0, 4, cols / CK_QK)
-CK_DEFINE_TILED_ROWS(ck_a_rows_q4_1, ck_a_tile_q4, 1, 4, cols / CK_QK)
-CK_DEFINE_TILED_ROWS(ck_a_rows_q8_0, ck_a_tile_q8_0, 0, 4, cols / CK_QK)
+#define CK_Q32_ATTR AVX2
+#define CK_Q32_DOT ck_dot_u8s8
+#define CK_Q32(name) ck_a_##name
+#include "ck_q32_rows.h"
 
 // ---- F16 weights ----
 // Every (row, vector) dot keeps one accumulator over the groups of 8 columns in order,

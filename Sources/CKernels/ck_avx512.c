@@ -1,20 +1,16 @@
-// AVX-512 kernels: 512-bit float dots for F32/F16/BF16 weights ("avx512" level) and
-// VNNI integer dots (vpdpbusd on 256-bit registers, AVX512VL) for the quantized
-// types ("avx512vnni" level). Types a level lacks fall back to the level below.
+// AVX-512 kernels: 512-bit float dots for F32/BF16 weights ("avx512" level) and VNNI
+// integer dots (vpdpbusd on 256-bit registers, AVX512VL) for the quantized types
+// ("avx512vnni" level). Types a level lacks fall back to the level below: F16 runs
+// AVX2's register-blocked kernels (the 512-bit dot, one row and vector at a time, was
+// 2.2x slower in prefill on a Xeon), and the 32-blocks run AVX2's tiles with vpdpbusd
+// in place of maddubs + madd, so those types give the AVX2 level's bits.
 #include "ck_internal.h"
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#include "ck_x86.h"
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
-
-AVX512 static inline float ck_z_hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 AVX512 static inline float ck_z_dot_f32(const void *w, const void *a, size_t n) {
     const float *x = w, *y = a;
@@ -28,21 +24,6 @@ AVX512 static inline float ck_z_dot_f32(const void *w, const void *a, size_t n) 
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
     for (; i < n; i++) s += x[i] * y[i];
-    return s;
-}
-
-AVX512 static inline float ck_z_dot_f16(const void *w, const void *a, size_t n) {
-    const uint16_t *x = w;
-    const float *y = a;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i))), _mm512_loadu_ps(y + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i + 16))), _mm512_loadu_ps(y + i + 16), a1);
-    }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    for (; i < n; i++) s += _cvtsh_ss(x[i]) * y[i];
     return s;
 }
 
@@ -67,13 +48,11 @@ AVX512 static inline float ck_z_dot_bf16(const void *w, const void *a, size_t n)
 }
 
 CK_DEFINE_ROWS(ck_z_rows_f32, AVX512, ck_z_dot_f32)
-CK_DEFINE_ROWS(ck_z_rows_f16, AVX512, ck_z_dot_f16)
 CK_DEFINE_ROWS(ck_z_rows_bf16, AVX512, ck_z_dot_bf16)
 
 ck_rows_fn ck_avx512_rows(uint32_t type) {
     switch (type) {
     case CK_TYPE_F32: return ck_z_rows_f32;
-    case CK_TYPE_F16: return ck_z_rows_f16;
     case CK_TYPE_BF16: return ck_z_rows_bf16;
     default: return 0;
     }
@@ -81,83 +60,15 @@ ck_rows_fn ck_avx512_rows(uint32_t type) {
 
 // ---- VNNI: u8 x s8 -> int32 in one instruction, no int16 saturation ----
 
-VNNI static inline __m256i ck_v_unpack_nibbles(const uint8_t *qs) {
-    const __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-}
-
+// u8 x s8 products summed in fours into int32 lanes, in one instruction.
 VNNI static inline __m256i ck_v_dp(__m256i u, __m256i s) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
 }
 
-VNNI static inline float ck_v_dot_q4_0(const void *w, const void *a, size_t n) {
-    const ck_block_q4_0 *x = w;
-    const ck_act_q8 *y = a;
-    const size_t nb = n / CK_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    float off0 = 0.0f, off1 = 0.0f;
-    size_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const float d0 = _cvtsh_ss(x[i].d), d1 = _cvtsh_ss(x[i + 1].d);
-        const __m256i p0 = ck_v_dp(ck_v_unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        const __m256i p1 = ck_v_dp(ck_v_unpack_nibbles(x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * y[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
-        off0 += d0 * y[i].s;
-        off1 += d1 * y[i + 1].s;
-    }
-    for (; i < nb; i++) {
-        const float d0 = _cvtsh_ss(x[i].d);
-        const __m256i p0 = ck_v_dp(ck_v_unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
-        off0 += d0 * y[i].s;
-    }
-    return ck_z_hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * (off0 + off1);
-}
-
-VNNI static inline float ck_v_dot_q4_1(const void *w, const void *a, size_t n) {
-    const ck_block_q4_1 *x = w;
-    const ck_act_q8 *y = a;
-    const size_t nb = n / CK_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    float off0 = 0.0f, off1 = 0.0f;
-    size_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i p0 = ck_v_dp(ck_v_unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        const __m256i p1 = ck_v_dp(ck_v_unpack_nibbles(x[i + 1].qs), _mm256_loadu_si256((const __m256i *)y[i + 1].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i + 1].d) * y[i + 1].d), _mm256_cvtepi32_ps(p1), acc1);
-        off0 += _cvtsh_ss(x[i].m) * y[i].s;
-        off1 += _cvtsh_ss(x[i + 1].m) * y[i + 1].s;
-    }
-    for (; i < nb; i++) {
-        const __m256i p0 = ck_v_dp(ck_v_unpack_nibbles(x[i].qs), _mm256_loadu_si256((const __m256i *)y[i].qs));
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * y[i].d), _mm256_cvtepi32_ps(p0), acc0);
-        off0 += _cvtsh_ss(x[i].m) * y[i].s;
-    }
-    return ck_z_hsum256(_mm256_add_ps(acc0, acc1)) + off0 + off1;
-}
-
-// s8 weights become u8 by flipping the sign bit (w + 128); the 128 * sum(y) this adds
-// is taken back with the block's activation sum (s / d).
-VNNI static inline float ck_v_dot_q8_0(const void *w, const void *a, size_t n) {
-    const ck_block_q8_0 *x = w;
-    const ck_act_q8 *y = a;
-    const __m256i flip = _mm256_set1_epi8((char)0x80);
-    __m256 acc = _mm256_setzero_ps();
-    float off = 0.0f;
-    for (size_t i = 0; i < n / CK_QK; i++) {
-        if ((i & 1) == 0) _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i u = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x[i].qs), flip);
-        const __m256i p = ck_v_dp(u, _mm256_loadu_si256((const __m256i *)y[i].qs));
-        const float dw = _cvtsh_ss(x[i].d);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * y[i].d), _mm256_cvtepi32_ps(p), acc);
-        off += dw * y[i].s;
-    }
-    return ck_z_hsum256(acc) - 128.0f * off;
-}
+#define CK_Q32_ATTR VNNI
+#define CK_Q32_DOT ck_v_dp
+#define CK_Q32(name) ck_v_##name
+#include "ck_q32_rows.h"
 
 VNNI static inline float ck_v_dot_q4_K(const void *w, const void *a, size_t n) {
     const ck_block_q4_K *x = w;
@@ -184,7 +95,7 @@ VNNI static inline float ck_v_dot_q4_K(const void *w, const void *a, size_t n) {
         acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * y[i].d), _mm256_cvtepi32_ps(isum), acc);
         offset += _cvtsh_ss(x[i].dmin) * y[i].d * (float)msum;
     }
-    return ck_z_hsum256(acc) - offset;
+    return ck_hsum256(acc) - offset;
 }
 
 VNNI static inline float ck_v_dot_q6_K(const void *w, const void *a, size_t n) {
@@ -222,12 +133,9 @@ VNNI static inline float ck_v_dot_q6_K(const void *w, const void *a, size_t n) {
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * y[i].d), _mm256_cvtepi32_ps(isum), acc);
     }
-    return ck_z_hsum256(acc);
+    return ck_hsum256(acc);
 }
 
-CK_DEFINE_ROWS(ck_v_rows_q4_0, VNNI, ck_v_dot_q4_0)
-CK_DEFINE_ROWS(ck_v_rows_q4_1, VNNI, ck_v_dot_q4_1)
-CK_DEFINE_ROWS(ck_v_rows_q8_0, VNNI, ck_v_dot_q8_0)
 CK_DEFINE_ROWS(ck_v_rows_q4_K, VNNI, ck_v_dot_q4_K)
 CK_DEFINE_ROWS(ck_v_rows_q6_K, VNNI, ck_v_dot_q6_K)
 

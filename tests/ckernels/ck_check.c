@@ -4,7 +4,9 @@
 // with each vector must match a double-precision reference of the dequantized weights
 // within the 8-bit activation bound (the Swift MatMulTests' bound), and a many-vector
 // call must equal one call per vector bit for bit; attention in one call must equal
-// its dot/softmax/axpy composition bit for bit. Prints one line per failure and a
+// its dot/softmax/axpy composition bit for bit. On x86, the levels above AVX2 must give
+// the AVX2 level's bits for F16 and the 32-blocks, which they run through AVX2's code
+// (with vpdpbusd forming the same exact integer sums). Prints one line per failure and a
 // summary; exits 1 on any failure.
 #include "ckernels.h"
 #include <math.h>
@@ -30,6 +32,7 @@ int main(void) {
     float *x = malloc(sizeof(float) * cols * nvec), *deq = malloc(sizeof(float) * cols);
     float *src = malloc(sizeof(float) * cols * rows);
     float *many = malloc(sizeof(float) * rows * nvec), *one = malloc(sizeof(float) * rows);
+    float *at_avx2 = malloc(sizeof(float) * rows * nvec);
     for (size_t i = 0; i < cols * nvec; i++) x[i] = frand() * (i % 97 == 0 ? 8.0f : 1.0f);
     for (size_t i = 0; i < cols * rows; i++) src[i] = 0.05f * frand();
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
@@ -47,6 +50,17 @@ int main(void) {
             uint8_t *act = act_bytes ? malloc(act_bytes * nvec) : (uint8_t *)x;
             for (size_t v = 0; act_bytes && v < nvec; v++) ck_quantize_act(isa, type, x + v * cols, act + v * act_bytes, cols);
             ck_dot_rows(isa, type, w, row_bytes, rows, cols, act, stride, nvec, many, rows);
+#if defined(__x86_64__) || defined(__i386__)
+            const int shares_avx2 = type == CK_TYPE_F16 || type == CK_TYPE_Q8_0 || type == CK_TYPE_Q4_0 || type == CK_TYPE_Q4_1;
+            if (shares_avx2 && isa == CK_ISA_AVX2) memcpy(at_avx2, many, sizeof(float) * rows * nvec);
+            if (shares_avx2 && isa > CK_ISA_AVX2) {
+                checks++;
+                if (memcmp(at_avx2, many, sizeof(float) * rows * nvec) != 0) {
+                    printf("FAIL %s isa %d: differs from the avx2 level's bits\n", TYPES[t].name, isa);
+                    failures++;
+                }
+            }
+#endif
             for (size_t v = 0; v < nvec; v++) {
                 ck_dot_rows(isa, type, w, row_bytes, rows, cols, act + v * stride, stride, 1, one, rows);
                 for (size_t r = 0; r < rows; r++) {

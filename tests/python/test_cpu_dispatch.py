@@ -3,6 +3,9 @@
 - Every kernel level this CPU supports, forced with LAMBDA_LLM_CPU, gives the same
   greedy tokens as the portable path except where float summation order decides a
   near-tie, and the verbose line names the level that ran.
+- On x86, the levels above AVX2 run AVX2's code for F16 and the 32-block types
+  (vpdpbusd forms the same exact integer sums), so they give AVX2's bits: identical
+  logits and greedy tokens.
 - The release binary, run under qemu-user emulating CPUs without AVX-512 (Haswell:
   AVX2+FMA+F16C) and without AVX at all (Nehalem), picks the level that CPU has and
   answers the same text: no illegal instruction on older x86_64 hosts, whatever the
@@ -140,6 +143,23 @@ def test_quantized_levels_differ_from_each_other_no_more_than_from_exact_float_m
     assert noise < 5, f"the 8-bit path is {noise} logits from float math"
     for level, logits in fast.items():
         assert max_diff(logits, fast["generic"]) <= 1.5 * noise, level
+
+
+def test_levels_above_avx2_give_avx2s_exact_logits_and_tokens(lambda_llm_bin, smollm2_path, smollm2_f16):
+    """Q4_1 (the test model) and F16, default fast path: every AVX-512 level's logits at
+    every prompt position and its 16 greedy tokens equal the AVX2 level's exactly."""
+    above = [l for l in supported_levels() if l.startswith("avx512")]
+    if not above:
+        pytest.skip("this CPU has no AVX-512 level to compare with AVX2")
+    for model in (smollm2_path, smollm2_f16):
+        ids = tokenize(lambda_llm_bin, model, PROMPT)
+        positions = list(range(len(ids)))
+        base = debug_logits(lambda_llm_bin, model, ids, "avx2", positions=positions, greedy=16)
+        for level in above:
+            other = debug_logits(lambda_llm_bin, model, ids, level, positions=positions, greedy=16)
+            assert other["greedy"] == base["greedy"], f"{level} on {model.name}"
+            for p in map(str, positions):
+                assert other["logits"][p] == base["logits"][p], f"{level} on {model.name}, position {p}"
 
 
 def test_unforced_run_uses_the_best_level_and_says_so(lambda_llm_bin, smollm2_path):
