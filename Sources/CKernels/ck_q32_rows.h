@@ -4,8 +4,9 @@
 //   CK_Q32_DOT    u8 x s8 -> int32 lanes, each the exact sum of 4 products,
 //   CK_Q32(name)  its prefix for a name,
 // and includes ck_x86.h first. Levels differ only in how they form the exact integer
-// sums (no operand here can saturate AVX2's int16 step: |u| <= 127 or <= 15, |s| <= 128),
-// so every level gives the same bits, and forced dispatch changes speed, never tokens.
+// sums (AVX2's int16 step cannot saturate here: u <= 128, Q8_0's |w| even for a file's
+// -128, or <= 15, a nibble; |s| <= 127, an activation), so every level gives the same
+// bits, and forced dispatch changes speed, never tokens.
 // ---- 32-blocks: Q4_0, Q4_1, Q8_0 ----
 // One tile function per type dots one weight row with V activation vectors (V a
 // compile-time constant at every call site): prefill takes four vectors per pass, so a
