@@ -5,6 +5,22 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "ck_x86.h"
 
+AVX2 static inline int ck_hsum256_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
+
+// a*b + c rounded once. Scalar tails that must equal each other bit for bit spell the
+// fused multiply-add out: gcc's default -ffp-contract=fast fuses by context, not by
+// expression, so two alike-looking tails could round differently.
+AVX2 static inline float ck_fma(float a, float b, float c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
 // u8 x s8 products summed in fours into int32 lanes.
 AVX2 static inline __m256i ck_dot_u8s8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));

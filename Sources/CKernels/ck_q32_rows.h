@@ -78,7 +78,7 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const int unused, const uint8_t *w, con
 // with STEP vectors at a time, then with the ones left over. COUNT is what the tile
 // function counts in (blocks or elements).
 #define CK_DEFINE_TILED_ROWS(NAME, TILE, ARG, STEP, COUNT)                                       \
-    CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                        \
+    CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                 \
         const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                      \
         const size_t count = (COUNT);                                                            \
         float o[4];                                                                              \

@@ -16,22 +16,6 @@ AVX2 static inline float ck_hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-AVX2 static inline int ck_hsum256_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
-
-AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
-
-// a*b + c rounded once. Scalar tails that must equal each other bit for bit spell the
-// fused multiply-add out: gcc's default -ffp-contract=fast fuses by context, not by
-// expression, so two alike-looking tails could round differently.
-AVX2 static inline float ck_fma(float a, float b, float c) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
-
 // 16 bytes of nibbles -> 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
 // A broadcast load and one per-lane shift, rather than a shift and a lane insert: one
 // shuffle fewer per block, ~11% faster Q4 decode in cache on Zen 3.
