@@ -174,6 +174,61 @@ def machine():
     return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, flags: {' '.join(isa)}"
 
 
+def amdahl_fit(measured):
+    """The study's projection (LambdaPlanner.scalingFit): t(n) = s + p/n through the two
+    smallest thread counts' seconds per token, s and p clamped at 0. measured maps
+    threads -> tokens/s; returns (s, p), or None when fewer than two counts are usable."""
+    points = sorted((n, v) for n, v in measured.items() if n > 0 and v and v > 0)
+    if len(points) < 2:
+        return None
+    (a, va), (b, vb) = points[0], points[1]
+    ta, tb = 1 / va, 1 / vb
+    p = (ta - tb) / (1 / a - 1 / b)
+    s = ta - p / a
+    if p < 0:
+        return ta, 0.0
+    if s < 0:
+        return 0.0, ta * a
+    return s, p
+
+
+def scaling_lines(files, threads, engine_names, med):
+    """Speed-up over the smallest thread count for each file, engine and phase, with what
+    the Amdahl fit through the two smallest counts projects for the larger ones: the
+    check on the study's Lambda projection, which measures only 1 and 2 threads."""
+    base, fit_counts = threads[0], threads[:2]
+    base_name = f"{base} thread" + ("s" if base > 1 else "")
+    lines = ["", f"## Thread scaling: speed-up over {base_name}; in brackets the study's projection "
+             f"(Amdahl fit through the {fit_counts[0]}- and {fit_counts[1]}-thread runs)", "",
+             f"| file | engine | phase | {base_name}, tok/s | " + " | ".join(f"{t} threads" for t in threads[1:]) + " |",
+             "|---|---|---|" + "---:|" * len(threads)]
+    for label, _, _ in files:
+        for name in engine_names:
+            for phase in ("prefill", "decode"):
+                measured = {t: med(label, t, name, phase) for t in threads}
+                if measured[base] is None:
+                    continue
+                fit = amdahl_fit({t: measured[t] for t in fit_counts})
+                cells = []
+                for t in threads[1:]:
+                    got = "n/a" if measured[t] is None else f"{measured[t] / measured[base]:.2f}x"
+                    if fit and t not in fit_counts:
+                        got += f" ({1 / (fit[0] + fit[1] / t) / measured[base]:.2f}x)"
+                    cells.append(got)
+                lines.append(f"| {label} | {name} | {phase} | {fmt(measured[base], 2)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def git_commit():
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True).stdout.strip()
+    except OSError:  # no git where the benchmark runs (a copied tree)
+        return "unknown"
+    return (commit or "unknown") + (" (with uncommitted changes)" if dirty else "")
+
+
 def fmt(x, digits=1):
     return "n/a" if x is None else f"{x:,.{digits}f}"
 
@@ -201,6 +256,7 @@ def main():
     p.add_argument("--roofline-file", help="LABEL of the file whose decode is held to 80%% of the roofline")
     p.add_argument("--out", required=True)
     p.add_argument("--command", default="bench/compare", help="the command line to quote in the report")
+    p.add_argument("--commit", help="the commit to name in the report (default: git's HEAD here)")
     a = p.parse_args()
 
     files = []
@@ -209,7 +265,7 @@ def main():
         if not path or not os.path.isfile(path):
             raise SystemExit(f"compare: --file {spec}: no such file")
         files.append((label, path, os.path.getsize(path)))
-    threads = [int(t) for t in a.threads.split(",")]
+    threads = sorted({int(t) for t in a.threads.split(",")})
     engines = [Ours(a.lambda_llm), LlamaCpp(a.llama_bench, a.llama_completion)]
     if a.openvino_python:
         engines.append(OpenVINO(a.openvino_python, os.path.join(os.path.dirname(__file__), "openvino_bench.py"),
@@ -247,14 +303,12 @@ def main():
     def ratio(x, y):
         return None if x is None or y is None or y == 0 else x / y
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
     isa = next((r["isa"] for runs in results.values() for r in runs if "isa" in r), "?")
     lines = [
         f"# lambda-llm vs llama.cpp vs OpenVINO GenAI, {datetime.date.today().isoformat()}",
         "",
         f"- Command: `{a.command}`",
-        f"- Commit: {commit}{' (with uncommitted changes)' if dirty else ''}; our kernels: {isa}",
+        f"- Commit: {a.commit or git_commit()}; our kernels: {isa}",
         f"- Machine: {machine()}",
         "- Peers: llama.cpp from the llama-cpp-python 0.3.36 sdist (`llama-bench`, `llama-completion`); "
         + ("OpenVINO GenAI (PyPI, stateful SDPA pipeline)" if a.openvino_python else "OpenVINO not run"),
@@ -308,6 +362,9 @@ def main():
             verdicts["rss"].append((f"{label} t={t}", rr, ok))
             if label == a.roofline_file and t == max(threads):
                 verdicts["roofline"].append((f"{label} t={t}", roof, roof is not None and roof >= ROOFLINE_TARGET))
+
+    if len(threads) > 2:
+        lines += scaling_lines(files, threads, [e.name for e in engines], med)
 
     lines += ["", "## Load to first token (fresh process, one-word prompt, one token, page cache warm, "
               f"{max(threads)} threads, context {FIRST_TOKEN_CONTEXT})", "", "| file | lambda-llm | llama.cpp | OpenVINO GenAI load only |", "|---|---:|---:|---:|"]
