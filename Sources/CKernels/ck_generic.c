@@ -85,16 +85,22 @@ static inline float ck_g_dot_bf16(const void *w, const void *a, size_t n) {
     return s;
 }
 
+// The x86 levels' Q4_0 order (ck_q32_rows.h): a multiply-add per block over the exact
+// integer sum, the offset term in a second chain, joined once; so this path gives
+// their bits too.
 static inline float ck_g_dot_q4_0(const void *w, const void *a, size_t n) {
     const ck_block_q4_0 *x = w;
     const ck_act_q8 *y = a;
-    float s = 0.0f;
+    float acc = 0.0f, off = 0.0f;
     for (size_t i = 0; i < n / CK_QK; i++) {
         int sum = 0;
         for (int j = 0; j < 16; j++) sum += (x[i].qs[j] & 0xF) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
-        s += ck_half_to_float_inline(x[i].d) * (y[i].d * (float)sum - 8.0f * y[i].s);
+        const float dw = ck_half_to_float_inline(x[i].d);
+        const float sc = dw * y[i].d;
+        acc = fmaf(sc, (float)sum, acc);
+        off = fmaf(dw, y[i].s, off);
     }
-    return s;
+    return fmaf(-8.0f, off, acc);
 }
 
 static inline float ck_g_dot_q4_1(const void *w, const void *a, size_t n) {

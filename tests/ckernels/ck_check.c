@@ -32,7 +32,7 @@ int main(void) {
     float *x = malloc(sizeof(float) * cols * nvec), *deq = malloc(sizeof(float) * cols);
     float *src = malloc(sizeof(float) * cols * rows);
     float *many = malloc(sizeof(float) * rows * nvec), *one = malloc(sizeof(float) * rows);
-    float *at_avx2 = malloc(sizeof(float) * rows * nvec);
+    float *at_avx2 = malloc(sizeof(float) * rows * nvec), *at_generic = malloc(sizeof(float) * rows * nvec);
     for (size_t i = 0; i < cols * nvec; i++) x[i] = frand() * (i % 97 == 0 ? 8.0f : 1.0f);
     for (size_t i = 0; i < cols * rows; i++) src[i] = 0.05f * frand();
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
@@ -50,6 +50,15 @@ int main(void) {
             uint8_t *act = act_bytes ? malloc(act_bytes * nvec) : (uint8_t *)x;
             for (size_t v = 0; act_bytes && v < nvec; v++) ck_quantize_act(isa, type, x + v * cols, act + v * act_bytes, cols);
             ck_dot_rows(isa, type, w, row_bytes, rows, cols, act, stride, nvec, many, rows);
+            // Q4_0 has one operation order on every level, the portable one included.
+            if (type == CK_TYPE_Q4_0 && isa == CK_ISA_GENERIC) memcpy(at_generic, many, sizeof(float) * rows * nvec);
+            if (type == CK_TYPE_Q4_0 && isa > CK_ISA_GENERIC) {
+                checks++;
+                if (memcmp(at_generic, many, sizeof(float) * rows * nvec) != 0) {
+                    printf("FAIL %s isa %d: differs from the portable level's bits\n", TYPES[t].name, isa);
+                    failures++;
+                }
+            }
 #if defined(__x86_64__) || defined(__i386__)
             const int shares_avx2 = type == CK_TYPE_F16 || type == CK_TYPE_Q8_0 || type == CK_TYPE_Q4_0 || type == CK_TYPE_Q4_1;
             if (shares_avx2 && isa == CK_ISA_AVX2) memcpy(at_avx2, many, sizeof(float) * rows * nvec);
