@@ -9,7 +9,8 @@
 // sums (AVX2's int16 step cannot saturate here: u <= 128, Q8_0's |w| even for a file's
 // -128, or <= 15, a nibble; |s| <= 127, an activation), so every level gives the same
 // bits, and forced dispatch changes speed, never tokens.
-// ---- 32-blocks: Q4_0, Q4_1, Q8_0 ----
+// ---- Q4_1 and Q8_0: one row at a time ----
+// (Q4_0 takes one row per register lane, below.)
 // One tile function per type dots one weight row with V activation vectors (V a
 // compile-time constant at every call site): prefill takes CK_Q32_STEP vectors per pass,
 // so a weight block is loaded and unpacked once for that many products (8 at VNNI: ~13%
@@ -18,26 +19,22 @@
 // so prefill and decode give bit-identical results. (Measured on the 2-core EPYC: a
 // 4-vector tile is ~1.6x faster in prefill; for decode, pairs of rows win only while
 // weights sit in cache and lose ~30% when they stream from DRAM, as they do per token.)
-// Q4_0 weights are d*(q-8) and Q4_1 weights d*q + m: block scales come as one 128-bit
-// multiply of the weight's fp16 [d] or [d, m] by the activation's adjacent [dy, s];
-// lane 0 scales the integer dot, lane 1 accumulates the offset term (dw*s, taken -8
-// times at the end, or mw*s).
-CK_Q32_ATTR CK_AI void CK_Q32(tile_q4)(const int asym, const uint8_t *w, const uint8_t *a, size_t act_stride, const int V,
-                             size_t nb, float *out) {
-    const size_t bs = asym ? sizeof(ck_block_q4_1) : sizeof(ck_block_q4_0);
-    const size_t qoff = asym ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
+// Q4_1 weights are d*q + m: block scales come as one 128-bit multiply of the weight's
+// fp16 [d, m] by the activation's adjacent [dy, s]; lane 0 scales the integer dot,
+// lane 1 accumulates the offset term mw*s.
+CK_Q32_ATTR CK_AI void CK_Q32(tile_q4_1)(const int unused, const uint8_t *w, const uint8_t *a, size_t act_stride,
+                               const int V, size_t nb, float *out) {
+    (void)unused;
     __m256 acc[8];
     __m128 off[8];
     for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm_setzero_ps(); }
     for (size_t i = 0; i < nb; i++) {
-        const uint8_t *blk = w + i * bs;
-        _mm_prefetch((const char *)blk + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i q = ck_unpack_nibbles(blk + qoff);
-        uint16_t d;
+        const ck_block_q4_1 *x = (const ck_block_q4_1 *)w + i;
+        _mm_prefetch((const char *)x + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+        const __m256i q = ck_unpack_nibbles(x->qs);
         int32_t dm;
-        memcpy(&d, blk, 2);
-        memcpy(&dm, blk, 4);
-        const __m128 wd = asym ? _mm_cvtph_ps(_mm_cvtsi32_si128(dm)) : _mm_cvtph_ps(_mm_set1_epi16((short)d));
+        memcpy(&dm, x, 4);
+        const __m128 wd = _mm_cvtph_ps(_mm_cvtsi32_si128(dm));
         for (int v = 0; v < V; v++) {
             const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
             const __m128 sc = _mm_mul_ps(wd, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));
@@ -46,10 +43,7 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q4)(const int asym, const uint8_t *w, const u
             off[v] = _mm_add_ps(off[v], sc);
         }
     }
-    for (int v = 0; v < V; v++) {
-        const float o = _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
-        out[v] = ck_hsum256(acc[v]) + (asym ? o : -8.0f * o);
-    }
+    for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]) + _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
 }
 
 // s8 x s8 through the u8 x s8 instruction: |w| times y carrying w's sign.
@@ -93,9 +87,10 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const int unused, const uint8_t *w, con
 // give the same bits.
 typedef struct { __m256i w[8]; __m256 d; } CK_Q32(oct_q4_0);
 
-// Rows past nr (a ragged last group) repeat row nr-1; their lanes are never stored.
-CK_Q32_ATTR CK_AI void CK_Q32(oct_rows)(const uint8_t *w, size_t row_bytes, int nr, const uint8_t *rp[8]) {
-    for (int r = 0; r < 8; r++) rp[r] = w + (size_t)(r < nr ? r : nr - 1) * row_bytes;
+// The n row pointers of a group of rows. Rows past nr (a ragged last group) repeat row
+// nr-1; their lanes are never stored.
+CK_Q32_ATTR CK_AI void CK_Q32(group_rows)(const uint8_t *w, size_t row_bytes, int n, int nr, const uint8_t **rp) {
+    for (int r = 0; r < n; r++) rp[r] = w + (size_t)(r < nr ? r : nr - 1) * row_bytes;
 }
 
 CK_Q32_ATTR CK_AI void CK_Q32(oct_store)(__m256 acc, __m256 off, int nr, float *y) {
@@ -111,7 +106,7 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_store)(__m256 acc, __m256 off, int nr, float *
 CK_Q32_ATTR static void CK_Q32(quad_decode_q4_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
                                                 const uint8_t *a, float *y) {
     const uint8_t *rp[4];
-    for (int r = 0; r < 4; r++) rp[r] = w + (size_t)(r < nr ? r : nr - 1) * row_bytes;
+    CK_Q32(group_rows)(w, row_bytes, 4, nr, rp);
     __m128 acc = _mm_setzero_ps(), off = _mm_setzero_ps();
     for (size_t i = 0; i < nb; i++) {
         const ck_act_q8 *ya = (const ck_act_q8 *)a + i;
@@ -140,7 +135,7 @@ CK_Q32_ATTR static void CK_Q32(quad_decode_q4_0)(const uint8_t *w, size_t row_by
 CK_Q32_ATTR static void CK_Q32(oct_pack_q4_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
                                              CK_Q32(oct_q4_0) *out) {
     const uint8_t *rp[8];
-    CK_Q32(oct_rows)(w, row_bytes, nr, rp);
+    CK_Q32(group_rows)(w, row_bytes, 8, nr, rp);
     for (size_t i = 0; i < nb; i++) {
         __m256i u[8];
         uint16_t d[8];
@@ -260,7 +255,7 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
         }                                                                                        \
     }
 
-CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4), 1, CK_Q32_STEP, cols / CK_QK)
+CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1), 0, CK_Q32_STEP, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0), 0, CK_Q32_STEP, cols / CK_QK)
 
 #undef CK_DEFINE_TILED_ROWS
