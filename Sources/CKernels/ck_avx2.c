@@ -12,15 +12,6 @@ AVX2 static inline int ck_hsum256_epi32(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
-
-// a*b + c rounded once. Scalar tails that must equal each other bit for bit spell the
-// fused multiply-add out: gcc's default -ffp-contract=fast fuses by context, not by
-// expression, so two alike-looking tails could round differently.
-AVX2 static inline float ck_fma(float a, float b, float c) {
-    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
-}
-
 // u8 x s8 products summed in fours into int32 lanes.
 AVX2 static inline __m256i ck_dot_u8s8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
@@ -152,14 +143,6 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
 // Vectors per pass over the rows: 48 spread each row's conversion over enough
 // multiply-adds (12 ran ~25% slower on 4096-column rows, though 48 overflow L2 there).
 enum { CK_F16_COLS = 1024, CK_F16_VECS = 48 };
-
-// One row's dot from its accumulator: the horizontal sum, then the scalar tail from n8.
-// Decode and prefill both end here, which keeps their bits equal.
-AVX2 CK_AI float ck_f16_finish(__m256 acc, const uint16_t *wr, const float *x, size_t n8, size_t n) {
-    float s = ck_hsum256(acc);
-    for (size_t j = n8; j < n; j++) s = ck_fma(ck_half(wr[j]), x[j], s);
-    return s;
-}
 
 // Decode: R rows against one vector, prefetching as it goes. A block of short rows
 // (up to CK_F16_LINEAR bytes together: SmolLM2's) is one short stream per row, which

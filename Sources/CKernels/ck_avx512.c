@@ -1,9 +1,9 @@
 // AVX-512 kernels: 512-bit float dots for F32/BF16 weights ("avx512" level) and VNNI
 // integer dots (vpdpbusd on 256-bit registers, AVX512VL) for the quantized types
-// ("avx512vnni" level). Types a level lacks fall back to the level below: F16 runs
-// AVX2's register-blocked kernels (the 512-bit dot, one row and vector at a time, was
-// 2.2x slower in prefill on a Xeon), and the 32-blocks run AVX2's tiles with vpdpbusd
-// in place of maddubs + madd, so those types give the AVX2 level's bits.
+// ("avx512vnni" level). Types a level lacks fall back to the level below, and F16
+// keeps AVX2's bits: its prefill runs AVX2's per-lane order on 512-bit registers (two
+// rows a register), its decode AVX2's kernel. The 32-blocks run AVX2's tiles with
+// vpdpbusd in place of maddubs + madd, so those types give the AVX2 level's bits too.
 #include "ck_internal.h"
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -47,6 +47,100 @@ AVX512 static inline float ck_z_dot_bf16(const void *w, const void *a, size_t n)
     return s;
 }
 
+// ---- F16 prefill: AVX2's order on 512-bit registers ----
+// A zmm holds one vector's 8-lane accumulators for two rows side by side, so every lane
+// runs the multiply-adds of AVX2's ymm accumulator in the same order and ends in the
+// same ck_f16_finish: the bits are AVX2's (and decode's), at twice the width. A chunk of
+// 8 rows is converted once (exactly) into row-pair order, 16 floats per 8 columns, and
+// runs against up to 6 vectors a pass: 24 accumulators, 4 weight registers, and one
+// 8-float activation broadcast per vector and 8 columns.
+enum { CK_ZF16_COLS = 640, CK_ZF16_VECS = 48, CK_ZF16_PAIRS = 4, CK_ZF16_V = 6 };
+
+AVX512 CK_AI void ck_zf16_block(const float *wf, const int P, const uint8_t *a, size_t act_stride, const int V,
+                                size_t c0, size_t c1, __m512 *part) {
+    __m512 acc[CK_ZF16_PAIRS][CK_ZF16_V];
+    for (int p = 0; p < P; p++)
+        for (int v = 0; v < V; v++) acc[p][v] = part[p * CK_ZF16_VECS + v];
+    for (size_t i = c0; i < c1; i += 8) {
+        __m512 wv[CK_ZF16_PAIRS];
+        for (int p = 0; p < P; p++) wv[p] = _mm512_load_ps(wf + p * 2 * CK_ZF16_COLS + 2 * (i - c0));
+        for (int v = 0; v < V; v++) {
+            const __m512 b = _mm512_broadcast_f32x8(_mm256_loadu_ps((const float *)(a + v * act_stride) + i));
+            for (int p = 0; p < P; p++) acc[p][v] = _mm512_fmadd_ps(wv[p], b, acc[p][v]);
+        }
+    }
+    for (int p = 0; p < P; p++)
+        for (int v = 0; v < V; v++) part[p * CK_ZF16_VECS + v] = acc[p][v];
+}
+
+// Rows [0, R) in P = ceil(R / 2) pairs; an odd R's last pair is padded with zeros.
+AVX512 CK_AI void ck_zf16_rows_mat(const uint8_t *w, size_t row_bytes, const int P, size_t R, size_t n,
+                                   const uint8_t *a, size_t act_stride, size_t nv, float *y, size_t y_stride) {
+    _Alignas(64) float wf[CK_ZF16_PAIRS * 2 * CK_ZF16_COLS];
+    __m512 part[CK_ZF16_PAIRS * CK_ZF16_VECS];
+    for (int p = 0; p < P; p++)
+        for (size_t v = 0; v < nv; v++) part[p * CK_ZF16_VECS + v] = _mm512_setzero_ps();
+    // Equal chunks: a short last one (576 columns as 512 + 64) pays the parked sums'
+    // loads and stores for a few columns' work.
+    const size_t n8 = n / 8 * 8, nchunks = n8 ? (n8 + CK_ZF16_COLS - 1) / CK_ZF16_COLS : 1;
+    const size_t chunk = (n8 / 8 + nchunks - 1) / nchunks * 8;
+    for (size_t c0 = 0; c0 < n8; c0 += chunk) {
+        const size_t c1 = c0 + chunk < n8 ? c0 + chunk : n8;
+        for (int p = 0; p < P; p++) {
+            const uint16_t *lo = (const uint16_t *)(w + 2 * p * row_bytes);
+            const uint16_t *hi = (size_t)(2 * p + 1) < R ? (const uint16_t *)(w + (2 * p + 1) * row_bytes) : 0;
+            for (size_t i = c0; i < c1; i += 8) {
+                const __m256 l = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(lo + i)));
+                const __m256 h = hi ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(hi + i))) : _mm256_setzero_ps();
+                _mm512_store_ps(wf + p * 2 * CK_ZF16_COLS + 2 * (i - c0), _mm512_insertf32x8(_mm512_castps256_ps512(l), h, 1));
+            }
+        }
+        for (size_t v = 0; v < nv; v += CK_ZF16_V) {
+            const uint8_t *av = a + v * act_stride;
+            switch (nv - v < CK_ZF16_V ? nv - v : CK_ZF16_V) {
+            case 6: ck_zf16_block(wf, P, av, act_stride, 6, c0, c1, part + v); break;
+            case 5: ck_zf16_block(wf, P, av, act_stride, 5, c0, c1, part + v); break;
+            case 4: ck_zf16_block(wf, P, av, act_stride, 4, c0, c1, part + v); break;
+            case 3: ck_zf16_block(wf, P, av, act_stride, 3, c0, c1, part + v); break;
+            case 2: ck_zf16_block(wf, P, av, act_stride, 2, c0, c1, part + v); break;
+            default: ck_zf16_block(wf, P, av, act_stride, 1, c0, c1, part + v); break;
+            }
+        }
+    }
+    for (size_t r = 0; r < R; r++) {
+        const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
+        for (size_t v = 0; v < nv; v++) {
+            const __m512 pv = part[(r / 2) * CK_ZF16_VECS + v];
+            const __m256 acc = r % 2 ? _mm512_extractf32x8_ps(pv, 1) : _mm512_castps512_ps256(pv);
+            y[v * y_stride + r] = ck_f16_finish(acc, x, (const float *)(a + v * act_stride), n8, n);
+        }
+    }
+}
+
+// Decode (one vector) streams each row once and stays on AVX2's kernel: a 512-bit
+// one-row dot would change the order, and the row-pair form gains nothing there.
+AVX512 static void ck_z_rows_f16(CK_ROWS_ARGS) {
+    if (nvec < 2) {
+        ck_avx2_rows(CK_TYPE_F16)(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
+        return;
+    }
+    const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
+    for (size_t v0 = 0; v0 < nvec; v0 += CK_ZF16_VECS) {
+        const size_t nv = nvec - v0 < CK_ZF16_VECS ? nvec - v0 : CK_ZF16_VECS;
+        for (size_t r = 0; r < nrows; r += 2 * CK_ZF16_PAIRS) {
+            const uint8_t *wr = wb + r * row_bytes, *av = ab + v0 * act_stride;
+            float *yr = y + v0 * y_stride + r;
+            const size_t R = nrows - r < 2 * CK_ZF16_PAIRS ? nrows - r : 2 * CK_ZF16_PAIRS;
+            switch ((R + 1) / 2) {
+            case 4: ck_zf16_rows_mat(wr, row_bytes, 4, R, cols, av, act_stride, nv, yr, y_stride); break;
+            case 3: ck_zf16_rows_mat(wr, row_bytes, 3, R, cols, av, act_stride, nv, yr, y_stride); break;
+            case 2: ck_zf16_rows_mat(wr, row_bytes, 2, R, cols, av, act_stride, nv, yr, y_stride); break;
+            default: ck_zf16_rows_mat(wr, row_bytes, 1, R, cols, av, act_stride, nv, yr, y_stride); break;
+            }
+        }
+    }
+}
+
 CK_DEFINE_ROWS(ck_z_rows_f32, AVX512, ck_z_dot_f32)
 CK_DEFINE_ROWS(ck_z_rows_bf16, AVX512, ck_z_dot_bf16)
 
@@ -54,6 +148,7 @@ ck_rows_fn ck_avx512_rows(uint32_t type) {
     switch (type) {
     case CK_TYPE_F32: return ck_z_rows_f32;
     case CK_TYPE_BF16: return ck_z_rows_bf16;
+    case CK_TYPE_F16: return ck_z_rows_f16;
     default: return 0;
     }
 }

@@ -16,6 +16,24 @@ AVX2 static inline float ck_hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+AVX2 static inline float ck_half(uint16_t h) { return _cvtsh_ss(h); }
+
+// a*b + c rounded once. Scalar tails that must equal each other bit for bit spell the
+// fused multiply-add out: gcc's default -ffp-contract=fast fuses by context, not by
+// expression, so two alike-looking tails could round differently.
+AVX2 static inline float ck_fma(float a, float b, float c) {
+    return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+// One row's dot from its accumulator: the horizontal sum, then the scalar tail from n8.
+// Decode and prefill, on the AVX2 and AVX-512 levels, all end here, which keeps
+// their bits equal.
+AVX2 CK_AI float ck_f16_finish(__m256 acc, const uint16_t *wr, const float *x, size_t n8, size_t n) {
+    float s = ck_hsum256(acc);
+    for (size_t j = n8; j < n; j++) s = ck_fma(ck_half(wr[j]), x[j], s);
+    return s;
+}
+
 // 16 bytes of nibbles -> 32 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
 // A broadcast load and one per-lane shift, rather than a shift and a lane insert: one
 // shuffle fewer per block, ~11% faster Q4 decode in cache on Zen 3.

@@ -108,9 +108,10 @@ struct MatMulTests {
         var rng = TestRandom(seed: 0xBEEF + UInt64(type.rawValue))
         for isa in KernelISA.supported {
             let mm = MatMul(pool: ThreadPool(threads: 2), isa: isa)
-            // The float types' ragged widths (past the last 32 and the last 8), 1100 and 2080
-            // columns and 49 to 53 vectors cross the F16 prefill's 4-row blocks, 3-vector
-            // register blocks, 1024-column chunks and 48-vector passes.
+            // The float types' ragged widths (past the last 32 and the last 8), 1000 to 2080
+            // columns and 49 to 53 vectors cross the F16 prefill's 4-row blocks (8-row on
+            // AVX-512, odd rows padded), 3- and 6-vector register blocks, 1024- and
+            // 640-column chunks and 48-vector passes.
             let shapes = [(17, 256, 3), (577, 256, 11), (40, 512, 9), (3, 1536, 17), (6, 200, 14), (7, 37, 26),
                           (5, 1000, 13), (9, 1100, 53), (6, 2080, 49)]
             for (rows, cols, n) in shapes where cols % type.blockSize == 0 {
