@@ -85,7 +85,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const int unused, const uint8_t *w, con
 // once per token); it dots four rows' blocks as they lie and folds the integer results
 // into lanes with horizontal adds. Integer sums are exact however formed, so the two
 // give the same bits.
-typedef struct { __m256i w[8]; __m256 d; } CK_Q32(oct_q4_0);
+// Eight rows' block, packed: w[g] lane r holds row r's group g of four weights (as
+// unsigned bytes), d lane r its scale.
+typedef struct { __m256i w[8]; __m256 d; } CK_Q32(oct_block);
 
 // The n row pointers of a group of rows. Rows past nr (a ragged last group) repeat row
 // nr-1; their lanes are never stored.
@@ -132,8 +134,28 @@ CK_Q32_ATTR static void CK_Q32(quad_decode_q4_0)(const uint8_t *w, size_t row_by
     for (int r = 0; r < nr; r++) y[r] = t[r];
 }
 
+// 8x8 transpose of 32-bit lanes: out[g] lane r = u[r] lane g.
+CK_Q32_ATTR CK_AI void CK_Q32(transpose8)(const __m256i *u, __m256i *out) {
+    const __m256i t0 = _mm256_unpacklo_epi32(u[0], u[1]), t1 = _mm256_unpackhi_epi32(u[0], u[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(u[2], u[3]), t3 = _mm256_unpackhi_epi32(u[2], u[3]);
+    const __m256i t4 = _mm256_unpacklo_epi32(u[4], u[5]), t5 = _mm256_unpackhi_epi32(u[4], u[5]);
+    const __m256i t6 = _mm256_unpacklo_epi32(u[6], u[7]), t7 = _mm256_unpackhi_epi32(u[6], u[7]);
+    const __m256i s0 = _mm256_unpacklo_epi64(t0, t2), s1 = _mm256_unpackhi_epi64(t0, t2);
+    const __m256i s2 = _mm256_unpacklo_epi64(t1, t3), s3 = _mm256_unpackhi_epi64(t1, t3);
+    const __m256i s4 = _mm256_unpacklo_epi64(t4, t6), s5 = _mm256_unpackhi_epi64(t4, t6);
+    const __m256i s6 = _mm256_unpacklo_epi64(t5, t7), s7 = _mm256_unpackhi_epi64(t5, t7);
+    out[0] = _mm256_permute2x128_si256(s0, s4, 0x20);
+    out[1] = _mm256_permute2x128_si256(s1, s5, 0x20);
+    out[2] = _mm256_permute2x128_si256(s2, s6, 0x20);
+    out[3] = _mm256_permute2x128_si256(s3, s7, 0x20);
+    out[4] = _mm256_permute2x128_si256(s0, s4, 0x31);
+    out[5] = _mm256_permute2x128_si256(s1, s5, 0x31);
+    out[6] = _mm256_permute2x128_si256(s2, s6, 0x31);
+    out[7] = _mm256_permute2x128_si256(s3, s7, 0x31);
+}
+
 CK_Q32_ATTR static void CK_Q32(oct_pack_q4_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
-                                             CK_Q32(oct_q4_0) *out) {
+                                             CK_Q32(oct_block) *out) {
     const uint8_t *rp[8];
     CK_Q32(group_rows)(w, row_bytes, 8, nr, rp);
     for (size_t i = 0; i < nb; i++) {
@@ -144,30 +166,14 @@ CK_Q32_ATTR static void CK_Q32(oct_pack_q4_0)(const uint8_t *w, size_t row_bytes
             u[r] = ck_unpack_nibbles(b + offsetof(ck_block_q4_0, qs));
             memcpy(&d[r], b, 2);
         }
-        // 8x8 transpose of 32-bit lanes: out.w[g] lane r = u[r] lane g.
-        const __m256i t0 = _mm256_unpacklo_epi32(u[0], u[1]), t1 = _mm256_unpackhi_epi32(u[0], u[1]);
-        const __m256i t2 = _mm256_unpacklo_epi32(u[2], u[3]), t3 = _mm256_unpackhi_epi32(u[2], u[3]);
-        const __m256i t4 = _mm256_unpacklo_epi32(u[4], u[5]), t5 = _mm256_unpackhi_epi32(u[4], u[5]);
-        const __m256i t6 = _mm256_unpacklo_epi32(u[6], u[7]), t7 = _mm256_unpackhi_epi32(u[6], u[7]);
-        const __m256i s0 = _mm256_unpacklo_epi64(t0, t2), s1 = _mm256_unpackhi_epi64(t0, t2);
-        const __m256i s2 = _mm256_unpacklo_epi64(t1, t3), s3 = _mm256_unpackhi_epi64(t1, t3);
-        const __m256i s4 = _mm256_unpacklo_epi64(t4, t6), s5 = _mm256_unpackhi_epi64(t4, t6);
-        const __m256i s6 = _mm256_unpacklo_epi64(t5, t7), s7 = _mm256_unpackhi_epi64(t5, t7);
-        out[i].w[0] = _mm256_permute2x128_si256(s0, s4, 0x20);
-        out[i].w[1] = _mm256_permute2x128_si256(s1, s5, 0x20);
-        out[i].w[2] = _mm256_permute2x128_si256(s2, s6, 0x20);
-        out[i].w[3] = _mm256_permute2x128_si256(s3, s7, 0x20);
-        out[i].w[4] = _mm256_permute2x128_si256(s0, s4, 0x31);
-        out[i].w[5] = _mm256_permute2x128_si256(s1, s5, 0x31);
-        out[i].w[6] = _mm256_permute2x128_si256(s2, s6, 0x31);
-        out[i].w[7] = _mm256_permute2x128_si256(s3, s7, 0x31);
+        CK_Q32(transpose8)(u, out[i].w);
         out[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
     }
 }
 
 // V (<= 4) activation vectors against eight packed rows. Two integer chains per vector
 // (even and odd groups) halve the dot latency each block waits on.
-CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_q4_0) *pk, size_t nb, const uint8_t *a,
+CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, size_t nb, const uint8_t *a,
                                                size_t act_stride, const int V, float *y, size_t y_stride, int nr) {
     __m256 acc[4], off[4];
     for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm256_setzero_ps(); }
@@ -207,7 +213,7 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
                                          ab + v * act_stride, y + v * y_stride + r);
         return;
     }
-    CK_Q32(oct_q4_0) pk[CK_Q4_0_PACK_BLOCKS];
+    CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];
     for (size_t r = 0; r < nrows; r += 8) {
         const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
         CK_Q32(oct_pack_q4_0)(wb + r * row_bytes, row_bytes, nr, nb, pk);
@@ -257,6 +263,90 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
 
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1), 0, CK_Q32_STEP, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0), 0, CK_Q32_STEP, cols / CK_QK)
+
+#ifdef CK_Q32_PACKED_Q8_0
+// ---- Q8_0 prefill (VNNI): one row per register lane, decode's order in every lane ----
+// Decode's dot (tile_q8_0) keeps eight float lanes per row, lane g summing
+// fma(d_w * d_y, float(exact sum of the block's group g of four products), lane), and
+// ends in ck_hsum256. Prefill packs eight rows as Q4_0 does (w + 128 as unsigned bytes)
+// and keeps eight accumulators per vector: accumulator g, lane r, is decode's lane g of
+// row r, and the horizontal sum's adds run across the accumulators in ck_hsum256's
+// order, so the bits are decode's. Each group's integer sum is one vpdpbusd of the
+// packed weights with the activation group broadcast, started from the activation's
+// stored -128 * group sum (which removes the +128 exactly): 3 ops per (row, vector,
+// group of 32) against the tile's 5, with no per-row sign fix. It needs VNNI's
+// accumulating dot and 32 registers (16 accumulators for two vectors, 8 weight groups).
+CK_Q32_ATTR static void CK_Q32(oct_pack_q8_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
+                                             CK_Q32(oct_block) *out) {
+    const uint8_t *rp[8];
+    CK_Q32(group_rows)(w, row_bytes, 8, nr, rp);
+    const __m256i bias = _mm256_set1_epi8((char)0x80);
+    for (size_t i = 0; i < nb; i++) {
+        __m256i u[8];
+        uint16_t d[8];
+        for (int r = 0; r < 8; r++) {
+            const uint8_t *b = rp[r] + i * sizeof(ck_block_q8_0);
+            u[r] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + offsetof(ck_block_q8_0, qs))), bias);
+            memcpy(&d[r], b, 2);
+        }
+        CK_Q32(transpose8)(u, out[i].w);
+        out[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+    }
+}
+
+CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q8_0)(const CK_Q32(oct_block) *pk, size_t nb, const uint8_t *a,
+                                               size_t act_stride, const int V, float *y, size_t y_stride, int nr) {
+    __m256 acc[2][8];
+    for (int v = 0; v < V; v++)
+        for (int g = 0; g < 8; g++) acc[v][g] = _mm256_setzero_ps();
+    for (size_t i = 0; i < nb; i++) {
+        const __m256 dw = pk[i].d;
+        for (int v = 0; v < V; v++) {
+            const uint8_t *av = a + v * act_stride;
+            const ck_act_q8 *ya = (const ck_act_q8 *)av + i;
+            const int32_t *gs = (const int32_t *)(av + nb * sizeof(ck_act_q8)) + 8 * i;
+            int32_t q4[8];
+            memcpy(q4, ya->qs, 32);
+            const __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&ya->d));
+            for (int g = 0; g < 8; g++) {
+                const __m256i p = CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], _mm256_set1_epi32(q4[g]));
+                acc[v][g] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[v][g]);
+            }
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        // ck_hsum256: lanes g and g+4, then pairs (0, 2) and (1, 3), then the two.
+        const __m256 t0 = _mm256_add_ps(acc[v][0], acc[v][4]), t1 = _mm256_add_ps(acc[v][1], acc[v][5]);
+        const __m256 t2 = _mm256_add_ps(acc[v][2], acc[v][6]), t3 = _mm256_add_ps(acc[v][3], acc[v][7]);
+        float t[8];
+        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(t0, t2), _mm256_add_ps(t1, t3)));
+        for (int r = 0; r < nr; r++) y[v * y_stride + r] = t[r];
+    }
+}
+
+// Fewest vectors for which packing pays; fewer run the tile (at 4096x4096 from L3 the
+// tile was faster with 3-4 vectors, even at 6, and 1.6x slower at 12).
+#define CK_Q8_0_PACK_MIN_VECS 6
+
+CK_Q32_ATTR static void CK_Q32(rows_q8_0_packed)(CK_ROWS_ARGS) {
+    const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
+    const size_t nb = cols / CK_QK;
+    if (nvec < CK_Q8_0_PACK_MIN_VECS || nb > CK_Q4_0_PACK_BLOCKS) {
+        CK_Q32(rows_q8_0)(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
+        return;
+    }
+    CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];
+    for (size_t r = 0; r < nrows; r += 8) {
+        const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
+        CK_Q32(oct_pack_q8_0)(wb + r * row_bytes, row_bytes, nr, nb, pk);
+        size_t v = 0;
+        for (; v + 2 <= nvec; v += 2)
+            CK_Q32(oct_prefill_q8_0)(pk, nb, ab + v * act_stride, act_stride, 2, y + v * y_stride + r, y_stride, nr);
+        if (v < nvec)
+            CK_Q32(oct_prefill_q8_0)(pk, nb, ab + v * act_stride, act_stride, 1, y + v * y_stride + r, y_stride, nr);
+    }
+}
+#endif
 
 #undef CK_DEFINE_TILED_ROWS
 #undef CK_Q32_ATTR

@@ -24,7 +24,8 @@ int ck_cpu_isa(void) {
 
 size_t ck_act_bytes(uint32_t type, size_t cols) {
     switch (type) {
-    case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: case CK_TYPE_Q8_0: return cols / CK_QK * sizeof(ck_act_q8);
+    case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: return cols / CK_QK * sizeof(ck_act_q8);
+    case CK_TYPE_Q8_0: return cols / CK_QK * (sizeof(ck_act_q8) + CK_Q8_0_GSUM_BYTES);
     case CK_TYPE_Q4_K: case CK_TYPE_Q6_K: return cols / CK_QKK * sizeof(ck_act_q8k);
     default: return 0;
     }
@@ -32,10 +33,13 @@ size_t ck_act_bytes(uint32_t type, size_t cols) {
 
 void ck_quantize_act(int isa, uint32_t type, const float *x, void *dst, size_t cols) {
 #if CK_X86
-    if (isa >= CK_ISA_AVX2) { ck_avx2_quantize_act(type, x, dst, cols); return; }
+    if (isa >= CK_ISA_AVX2) ck_avx2_quantize_act(type, x, dst, cols);
+    else
 #endif
+        ck_generic_quantize_act(type, x, dst, cols);
     (void)isa;
-    ck_generic_quantize_act(type, x, dst, cols);
+    // On every level, so activations quantized at one level serve any other.
+    if (type == CK_TYPE_Q8_0) ck_set_q8_0_group_sums(dst, cols / CK_QK);
 }
 
 static ck_rows_fn ck_select_rows(int isa, uint32_t type) {
@@ -61,7 +65,9 @@ int ck_self_check(int isa) {
                                      CK_TYPE_Q4_1, CK_TYPE_Q8_0, CK_TYPE_Q4_K, CK_TYPE_Q6_K};
     float x[COLS], src[COLS], ours[ROWS], ref[ROWS];
     _Alignas(64) uint8_t w[ROWS * COLS * 4];
-    _Alignas(64) uint8_t act[COLS * 2];
+    // The largest activation layout, Q8_0's (blocks, then group sums).
+    _Alignas(64) uint8_t act[COLS / CK_QK * (sizeof(ck_act_q8) + CK_Q8_0_GSUM_BYTES)];
+    _Static_assert(COLS / CK_QKK * sizeof(ck_act_q8k) <= sizeof act, "self-check activation buffer");
     uint32_t state = 12345;
     for (size_t i = 0; i < COLS; i++) {
         state = state * 1664525u + 1013904223u;
