@@ -2,8 +2,9 @@
 // integer dots (vpdpbusd on 256-bit registers, AVX512VL) for the quantized types
 // ("avx512vnni" level). Types a level lacks fall back to the level below, and F16
 // keeps AVX2's bits: its prefill runs AVX2's per-lane order on 512-bit registers (two
-// rows a register), its decode AVX2's kernel. The 32-blocks run AVX2's tiles with
-// vpdpbusd in place of maddubs + madd, so those types give the AVX2 level's bits too.
+// rows a register), its decode AVX2's kernel. The 32-blocks run AVX2's kernels with
+// vpdpbusd in place of maddubs + madd, and Q8_0/Q4_1 prefill packs rows one per lane
+// in the tiles' order, so those types give the AVX2 level's bits too.
 #include "ck_internal.h"
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -165,9 +166,9 @@ VNNI static inline __m256i ck_v_dp(__m256i u, __m256i s) {
 #define CK_Q32_DOT ck_v_dp
 #define CK_Q32_DOTACC(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
 #define CK_Q32(name) ck_v_##name
-#define CK_Q32_PACKED_Q8_0
+#define CK_Q32_PACKED
 #include "ck_q32_rows.h"
-#undef CK_Q32_PACKED_Q8_0
+#undef CK_Q32_PACKED
 
 VNNI static inline float ck_v_dot_q4_K(const void *w, const void *a, size_t n) {
     const ck_block_q4_K *x = w;
@@ -241,7 +242,7 @@ CK_DEFINE_ROWS(ck_v_rows_q6_K, VNNI, ck_v_dot_q6_K)
 ck_rows_fn ck_vnni_rows(uint32_t type) {
     switch (type) {
     case CK_TYPE_Q4_0: return ck_v_rows_q4_0;
-    case CK_TYPE_Q4_1: return ck_v_rows_q4_1;
+    case CK_TYPE_Q4_1: return ck_v_rows_q4_1_packed;
     case CK_TYPE_Q8_0: return ck_v_rows_q8_0_packed;
     case CK_TYPE_Q4_K: return ck_v_rows_q4_K;
     case CK_TYPE_Q6_K: return ck_v_rows_q6_K;

@@ -5,12 +5,14 @@
 //   CK_Q32_DOTACC the same added to an int32 accumulator,
 //   CK_Q32(name)  its prefix for a name,
 //   CK_Q32_STEP   vectors per tile in prefill, 4 or 8 (8 needs 32 vector registers),
+//   CK_Q32_PACKED (optional) to add the packed Q8_0/Q4_1 prefill (needs 32 registers),
 // and includes ck_x86.h first. Levels differ only in how they form the exact integer
 // sums (AVX2's int16 step cannot saturate here: u <= 128, Q8_0's |w| even for a file's
 // -128, or <= 15, a nibble; |s| <= 127, an activation), so every level gives the same
 // bits, and forced dispatch changes speed, never tokens.
 // ---- Q4_1 and Q8_0: one row at a time ----
-// (Q4_0 takes one row per register lane, below.)
+// (Q4_0 takes one row per register lane, below; at VNNI, Q4_1 and Q8_0 prefill too,
+// in the tiles' order.)
 // One tile function per type dots one weight row with V activation vectors (V a
 // compile-time constant at every call site): prefill takes CK_Q32_STEP vectors per pass,
 // so a weight block is loaded and unpacked once for that many products (8 at VNNI: ~13%
@@ -86,8 +88,8 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const int unused, const uint8_t *w, con
 // into lanes with horizontal adds. Integer sums are exact however formed, so the two
 // give the same bits.
 // Eight rows' block, packed: w[g] lane r holds row r's group g of four weights (as
-// unsigned bytes), d lane r its scale.
-typedef struct { __m256i w[8]; __m256 d; } CK_Q32(oct_block);
+// unsigned bytes), d lane r its scale, m lane r its minimum (Q4_1 only).
+typedef struct { __m256i w[8]; __m256 d, m; } CK_Q32(oct_block);
 
 // The n row pointers of a group of rows. Rows past nr (a ragged last group) repeat row
 // nr-1; their lanes are never stored.
@@ -154,20 +156,29 @@ CK_Q32_ATTR CK_AI void CK_Q32(transpose8)(const __m256i *u, __m256i *out) {
     out[7] = _mm256_permute2x128_si256(s3, s7, 0x31);
 }
 
-CK_Q32_ATTR static void CK_Q32(oct_pack_q4_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
-                                             CK_Q32(oct_block) *out) {
+// Packs blocks [0, nb) of eight rows (Q4_0, Q4_1 or Q8_0): nibbles unpacked as decode
+// unpacks them, Q8_0's signed bytes offset by +128 to unsigned.
+CK_Q32_ATTR static void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, size_t row_bytes, int nr, size_t nb,
+                                        CK_Q32(oct_block) *out) {
+    const size_t bytes = type == CK_TYPE_Q4_0 ? sizeof(ck_block_q4_0)
+                         : type == CK_TYPE_Q4_1 ? sizeof(ck_block_q4_1) : sizeof(ck_block_q8_0);
+    const size_t qs = type == CK_TYPE_Q4_1 ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
     const uint8_t *rp[8];
     CK_Q32(group_rows)(w, row_bytes, 8, nr, rp);
     for (size_t i = 0; i < nb; i++) {
         __m256i u[8];
-        uint16_t d[8];
+        uint16_t d[8], m[8];
         for (int r = 0; r < 8; r++) {
-            const uint8_t *b = rp[r] + i * sizeof(ck_block_q4_0);
-            u[r] = ck_unpack_nibbles(b + offsetof(ck_block_q4_0, qs));
+            const uint8_t *b = rp[r] + i * bytes;
+            u[r] = type == CK_TYPE_Q8_0
+                       ? _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + qs)), _mm256_set1_epi8((char)0x80))
+                       : ck_unpack_nibbles(b + qs);
             memcpy(&d[r], b, 2);
+            if (type == CK_TYPE_Q4_1) memcpy(&m[r], b + 2, 2);
         }
         CK_Q32(transpose8)(u, out[i].w);
         out[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
+        if (type == CK_TYPE_Q4_1) out[i].m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)m));
     }
 }
 
@@ -197,8 +208,8 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, siz
     for (int v = 0; v < V; v++) CK_Q32(oct_store)(acc[v], off[v], nr, y + v * y_stride);
 }
 
-// Widest rows whose packed form (288 bytes a block) the driver keeps on the stack:
-// 14336 columns, 126 KB (Llama-3-8B's FFN). Wider rows run decode's kernel per vector.
+// Widest rows whose packed form (320 bytes a block) the driver keeps on the stack:
+// 14336 columns, 140 KB (Llama-3-8B's FFN). Wider rows run decode's kernel per vector.
 #define CK_Q4_0_PACK_BLOCKS 448
 // Fewest vectors for which packing pays: below, decode's kernel per vector is faster.
 #define CK_Q4_0_PACK_MIN_VECS 3
@@ -216,7 +227,7 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
     CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];
     for (size_t r = 0; r < nrows; r += 8) {
         const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
-        CK_Q32(oct_pack_q4_0)(wb + r * row_bytes, row_bytes, nr, nb, pk);
+        CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk);
         size_t v = 0;
         for (; v + 4 <= nvec; v += 4)
             CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 4, y + v * y_stride + r, y_stride, nr);
@@ -264,41 +275,27 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1), 0, CK_Q32_STEP, cols / CK_QK)
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0), 0, CK_Q32_STEP, cols / CK_QK)
 
-#ifdef CK_Q32_PACKED_Q8_0
-// ---- Q8_0 prefill (VNNI): one row per register lane, decode's order in every lane ----
-// Decode's dot (tile_q8_0) keeps eight float lanes per row, lane g summing
-// fma(d_w * d_y, float(exact sum of the block's group g of four products), lane), and
-// ends in ck_hsum256. Prefill packs eight rows as Q4_0 does (w + 128 as unsigned bytes)
-// and keeps eight accumulators per vector: accumulator g, lane r, is decode's lane g of
-// row r, and the horizontal sum's adds run across the accumulators in ck_hsum256's
-// order, so the bits are decode's. Each group's integer sum is one vpdpbusd of the
-// packed weights with the activation group broadcast, started from the activation's
-// stored -128 * group sum (which removes the +128 exactly): 3 ops per (row, vector,
-// group of 32) against the tile's 5, with no per-row sign fix. It needs VNNI's
+#ifdef CK_Q32_PACKED
+// ---- Q8_0 and Q4_1 prefill (VNNI): one row per register lane, decode's order in each ----
+// Decode's dot (the tiles above) keeps eight float lanes per row, lane g summing
+// fma(d_w * d_y, float(exact sum of the block's group g of four products), lane), ends
+// in ck_hsum256 and (Q4_1) adds the sum of m_w * s_y. Prefill packs eight rows as Q4_0
+// does and keeps eight accumulators per vector: accumulator g, lane r, is decode's lane
+// g of row r, the horizontal sum's adds run across the accumulators in ck_hsum256's
+// order, and Q4_1's offset chain is a lane per row: the bits are decode's. Each group's
+// integer sum is one vpdpbusd of the packed weights with the activation group
+// broadcast; for Q8_0 (weights offset to w + 128) it starts from the activation's
+// stored -128 * group sum, which cancels the offset exactly. That is ~3 ops per (row,
+// vector, block) against the tiles' 5, and no per-row sign fix. It needs VNNI's
 // accumulating dot and 32 registers (16 accumulators for two vectors, 8 weight groups).
-CK_Q32_ATTR static void CK_Q32(oct_pack_q8_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
-                                             CK_Q32(oct_block) *out) {
-    const uint8_t *rp[8];
-    CK_Q32(group_rows)(w, row_bytes, 8, nr, rp);
-    const __m256i bias = _mm256_set1_epi8((char)0x80);
-    for (size_t i = 0; i < nb; i++) {
-        __m256i u[8];
-        uint16_t d[8];
-        for (int r = 0; r < 8; r++) {
-            const uint8_t *b = rp[r] + i * sizeof(ck_block_q8_0);
-            u[r] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + offsetof(ck_block_q8_0, qs))), bias);
-            memcpy(&d[r], b, 2);
-        }
-        CK_Q32(transpose8)(u, out[i].w);
-        out[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
-    }
-}
-
-CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q8_0)(const CK_Q32(oct_block) *pk, size_t nb, const uint8_t *a,
-                                               size_t act_stride, const int V, float *y, size_t y_stride, int nr) {
-    __m256 acc[2][8];
-    for (int v = 0; v < V; v++)
+CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q32(oct_block) *pk, size_t nb,
+                                                const uint8_t *a, size_t act_stride, const int V, float *y,
+                                                size_t y_stride, int nr) {
+    __m256 acc[2][8], off[2];
+    for (int v = 0; v < V; v++) {
+        off[v] = _mm256_setzero_ps();
         for (int g = 0; g < 8; g++) acc[v][g] = _mm256_setzero_ps();
+    }
     for (size_t i = 0; i < nb; i++) {
         const __m256 dw = pk[i].d;
         for (int v = 0; v < V; v++) {
@@ -309,43 +306,55 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q8_0)(const CK_Q32(oct_block) *pk, siz
             memcpy(q4, ya->qs, 32);
             const __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&ya->d));
             for (int g = 0; g < 8; g++) {
-                const __m256i p = CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], _mm256_set1_epi32(q4[g]));
+                const __m256i y4 = _mm256_set1_epi32(q4[g]);
+                const __m256i p = type == CK_TYPE_Q8_0 ? CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], y4)
+                                                       : CK_Q32_DOT(pk[i].w[g], y4);
                 acc[v][g] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[v][g]);
             }
+            if (type == CK_TYPE_Q4_1) off[v] = _mm256_add_ps(off[v], _mm256_mul_ps(pk[i].m, _mm256_broadcast_ss(&ya->s)));
         }
     }
     for (int v = 0; v < V; v++) {
         // ck_hsum256: lanes g and g+4, then pairs (0, 2) and (1, 3), then the two.
         const __m256 t0 = _mm256_add_ps(acc[v][0], acc[v][4]), t1 = _mm256_add_ps(acc[v][1], acc[v][5]);
         const __m256 t2 = _mm256_add_ps(acc[v][2], acc[v][6]), t3 = _mm256_add_ps(acc[v][3], acc[v][7]);
+        __m256 sum = _mm256_add_ps(_mm256_add_ps(t0, t2), _mm256_add_ps(t1, t3));
+        if (type == CK_TYPE_Q4_1) sum = _mm256_add_ps(sum, off[v]);
         float t[8];
-        _mm256_storeu_ps(t, _mm256_add_ps(_mm256_add_ps(t0, t2), _mm256_add_ps(t1, t3)));
+        _mm256_storeu_ps(t, sum);
         for (int r = 0; r < nr; r++) y[v * y_stride + r] = t[r];
     }
 }
 
-// Fewest vectors for which packing pays; fewer run the tile (at 4096x4096 from L3 the
-// tile was faster with 3-4 vectors, even at 6, and 1.6x slower at 12).
-#define CK_Q8_0_PACK_MIN_VECS 6
+// Fewest vectors for which packing pays; fewer run the tiles (Q8_0 at 4096x4096 from
+// L3: the tile was faster with 3-6 vectors, 1.6x slower with 12).
+#define CK_Q32_PACK_MIN_VECS 6
 
-CK_Q32_ATTR static void CK_Q32(rows_q8_0_packed)(CK_ROWS_ARGS) {
-    const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
-    const size_t nb = cols / CK_QK;
-    if (nvec < CK_Q8_0_PACK_MIN_VECS || nb > CK_Q4_0_PACK_BLOCKS) {
-        CK_Q32(rows_q8_0)(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
-        return;
+#define CK_DEFINE_PACKED_ROWS(NAME, TYPE, TILED)                                                  \
+    CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                  \
+        const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                       \
+        const size_t nb = cols / CK_QK;                                                           \
+        if (nvec < CK_Q32_PACK_MIN_VECS || nb > CK_Q4_0_PACK_BLOCKS) {                            \
+            TILED(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);                 \
+            return;                                                                               \
+        }                                                                                         \
+        CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];                                                \
+        for (size_t r = 0; r < nrows; r += 8) {                                                   \
+            const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;                                  \
+            CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk);                    \
+            size_t v = 0;                                                                         \
+            for (; v + 2 <= nvec; v += 2)                                                         \
+                CK_Q32(oct_prefill_lanes)(TYPE, pk, nb, ab + v * act_stride, act_stride, 2,       \
+                                          y + v * y_stride + r, y_stride, nr);                    \
+            if (v < nvec)                                                                         \
+                CK_Q32(oct_prefill_lanes)(TYPE, pk, nb, ab + v * act_stride, act_stride, 1,       \
+                                          y + v * y_stride + r, y_stride, nr);                    \
+        }                                                                                         \
     }
-    CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];
-    for (size_t r = 0; r < nrows; r += 8) {
-        const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
-        CK_Q32(oct_pack_q8_0)(wb + r * row_bytes, row_bytes, nr, nb, pk);
-        size_t v = 0;
-        for (; v + 2 <= nvec; v += 2)
-            CK_Q32(oct_prefill_q8_0)(pk, nb, ab + v * act_stride, act_stride, 2, y + v * y_stride + r, y_stride, nr);
-        if (v < nvec)
-            CK_Q32(oct_prefill_q8_0)(pk, nb, ab + v * act_stride, act_stride, 1, y + v * y_stride + r, y_stride, nr);
-    }
-}
+
+CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q8_0_packed), CK_TYPE_Q8_0, CK_Q32(rows_q8_0))
+CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q4_1_packed), CK_TYPE_Q4_1, CK_Q32(rows_q4_1))
+#undef CK_DEFINE_PACKED_ROWS
 #endif
 
 #undef CK_DEFINE_TILED_ROWS
