@@ -124,7 +124,6 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
     return s;
 }
 
-#define CK_Q32_STEP 4
 #define CK_Q32_ATTR AVX2
 #define CK_Q32_DOT ck_dot_u8s8
 #define CK_Q32_DOTACC(acc, u, s) _mm256_add_epi32(acc, ck_dot_u8s8(u, s))

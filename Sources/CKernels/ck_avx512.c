@@ -161,7 +161,6 @@ VNNI static inline __m256i ck_v_dp(__m256i u, __m256i s) {
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
 }
 
-#define CK_Q32_STEP 8
 #define CK_Q32_ATTR VNNI
 #define CK_Q32_DOT ck_v_dp
 #define CK_Q32_DOTACC(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)

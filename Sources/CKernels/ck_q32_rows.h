@@ -4,7 +4,6 @@
 //   CK_Q32_DOT    u8 x s8 -> int32 lanes, each the exact sum of 4 products,
 //   CK_Q32_DOTACC the same added to an int32 accumulator,
 //   CK_Q32(name)  its prefix for a name,
-//   CK_Q32_STEP   vectors per tile in prefill, 4 or 8 (8 needs 32 vector registers),
 //   CK_Q32_PACKED (optional) to add the packed Q8_0/Q4_1 prefill (needs 32 registers),
 // and includes ck_x86.h first. Levels differ only in how they form the exact integer
 // sums (AVX2's int16 step cannot saturate here: u <= 128, Q8_0's |w| even for a file's
@@ -13,22 +12,20 @@
 // ---- Q4_1 and Q8_0: one row at a time ----
 // (Q4_0 takes one row per register lane, below; at VNNI, Q4_1 and Q8_0 prefill too,
 // in the tiles' order.)
-// One tile function per type dots one weight row with V activation vectors (V a
-// compile-time constant at every call site): prefill takes CK_Q32_STEP vectors per pass,
-// so a weight block is loaded and unpacked once for that many products (8 at VNNI: ~13%
-// faster than 4 on the Xeon, Q4_0 and Q8_0 at 1536x576 and 4096x4096). Each (row, vector) pair
-// keeps one accumulator and sees the same operations in the same order whatever V is,
-// so prefill and decode give bit-identical results. (Measured on the 2-core EPYC: a
-// 4-vector tile is ~1.6x faster in prefill; for decode, pairs of rows win only while
-// weights sit in cache and lose ~30% when they stream from DRAM, as they do per token.)
+// One tile function per type dots one weight row with V (<= 4) activation vectors (V
+// a compile-time constant at every call site), so a weight block is loaded and
+// unpacked once for that many products. Each (row, vector) pair keeps one accumulator
+// and sees the same operations in the same order whatever V is, so prefill and decode
+// give bit-identical results. (Measured on the 2-core EPYC: a 4-vector tile is ~1.6x
+// faster in prefill; for decode, pairs of rows win only while weights sit in cache and
+// lose ~30% when they stream from DRAM, as they do per token.)
 // Q4_1 weights are d*q + m: block scales come as one 128-bit multiply of the weight's
 // fp16 [d, m] by the activation's adjacent [dy, s]; lane 0 scales the integer dot,
 // lane 1 accumulates the offset term mw*s.
-CK_Q32_ATTR CK_AI void CK_Q32(tile_q4_1)(const int unused, const uint8_t *w, const uint8_t *a, size_t act_stride,
-                               const int V, size_t nb, float *out) {
-    (void)unused;
-    __m256 acc[8];
-    __m128 off[8];
+CK_Q32_ATTR CK_AI void CK_Q32(tile_q4_1)(const uint8_t *w, const uint8_t *a, size_t act_stride, const int V, size_t nb,
+                                        float *out) {
+    __m256 acc[4];
+    __m128 off[4];
     for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm_setzero_ps(); }
     for (size_t i = 0; i < nb; i++) {
         const ck_block_q4_1 *x = (const ck_block_q4_1 *)w + i;
@@ -49,10 +46,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q4_1)(const int unused, const uint8_t *w, con
 }
 
 // s8 x s8 through the u8 x s8 instruction: |w| times y carrying w's sign.
-CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const int unused, const uint8_t *w, const uint8_t *a, size_t act_stride, const int V,
-                               size_t nb, float *out) {
-    (void)unused;
-    __m256 acc[8];
+CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const uint8_t *w, const uint8_t *a, size_t act_stride, const int V, size_t nb,
+                                        float *out) {
+    __m256 acc[4];
     for (int v = 0; v < V; v++) acc[v] = _mm256_setzero_ps();
     for (size_t i = 0; i < nb; i++) {
         const ck_block_q8_0 *x = (const ck_block_q8_0 *)w + i;
@@ -240,31 +236,26 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
     }
 }
 
-// The row driver for tiled types: within each tile of vectors, every row is dotted
-// with STEP vectors at a time, then with the ones left over. COUNT is what the tile
-// function counts in (blocks or elements).
-#define CK_DEFINE_TILED_ROWS(NAME, TILE, ARG, STEP, COUNT)                                       \
+// The row driver for the tiles: within each tile of vectors, every row is dotted with
+// four vectors at a time, then with the ones left over.
+#define CK_DEFINE_TILED_ROWS(NAME, TILE)                                                         \
     CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                 \
         const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                      \
-        const size_t count = (COUNT);                                                            \
-        float o[8];                                                                              \
+        const size_t nb = cols / CK_QK;                                                          \
+        float o[4];                                                                              \
         for (size_t v0 = 0; v0 < nvec; v0 += CK_VEC_TILE) {                                      \
             const size_t v1 = v0 + CK_VEC_TILE < nvec ? v0 + CK_VEC_TILE : nvec;                 \
             for (size_t r = 0; r < nrows; r++) {                                                 \
                 const uint8_t *wr = wb + r * row_bytes;                                          \
                 size_t v = v0;                                                                   \
-                for (; v + (STEP) <= v1; v += (STEP)) {                                          \
-                    TILE(ARG, wr, ab + v * act_stride, act_stride, (STEP), count, o);            \
-                    for (int k = 0; k < (STEP); k++) y[(v + k) * y_stride + r] = o[k];           \
+                for (; v + 4 <= v1; v += 4) {                                                    \
+                    TILE(wr, ab + v * act_stride, act_stride, 4, nb, o);                         \
+                    for (int k = 0; k < 4; k++) y[(v + k) * y_stride + r] = o[k];                \
                 }                                                                                \
                 switch (v1 - v) {                                                                \
-                case 7: TILE(ARG, wr, ab + v * act_stride, act_stride, 7, count, o); break;      \
-                case 6: TILE(ARG, wr, ab + v * act_stride, act_stride, 6, count, o); break;      \
-                case 5: TILE(ARG, wr, ab + v * act_stride, act_stride, 5, count, o); break;      \
-                case 4: TILE(ARG, wr, ab + v * act_stride, act_stride, 4, count, o); break;      \
-                case 3: TILE(ARG, wr, ab + v * act_stride, act_stride, 3, count, o); break;      \
-                case 2: TILE(ARG, wr, ab + v * act_stride, act_stride, 2, count, o); break;      \
-                case 1: TILE(ARG, wr, ab + v * act_stride, act_stride, 1, count, o); break;      \
+                case 3: TILE(wr, ab + v * act_stride, act_stride, 3, nb, o); break;              \
+                case 2: TILE(wr, ab + v * act_stride, act_stride, 2, nb, o); break;              \
+                case 1: TILE(wr, ab + v * act_stride, act_stride, 1, nb, o); break;              \
                 default: break;                                                                  \
                 }                                                                                \
                 for (size_t k = 0; v + k < v1; k++) y[(v + k) * y_stride + r] = o[k];            \
@@ -272,8 +263,8 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
         }                                                                                        \
     }
 
-CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1), 0, CK_Q32_STEP, cols / CK_QK)
-CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0), 0, CK_Q32_STEP, cols / CK_QK)
+CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1))
+CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0))
 
 #ifdef CK_Q32_PACKED
 // ---- Q8_0 and Q4_1 prefill (VNNI): one row per register lane, decode's order in each ----
@@ -359,7 +350,6 @@ CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q4_1_packed), CK_TYPE_Q4_1, CK_Q32(rows_q4_1))
 
 #undef CK_DEFINE_TILED_ROWS
 #undef CK_Q32_ATTR
-#undef CK_Q32_STEP
 #undef CK_Q32_DOT
 #undef CK_Q32_DOTACC
 #undef CK_Q32
