@@ -99,6 +99,12 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_store)(__m256 acc, __m256 off, int nr, float *
     for (int r = 0; r < nr; r++) y[r] = t[r];
 }
 
+// Each of the four rows' streams prefetches this far ahead of itself, past its end into
+// the same row of the next group (rows r + 4): a plain 3 KB ahead of a 7B row (2304 or
+// 6192 bytes) lands in the neighbour row, which its own stream has already fetched.
+// Two processes streaming 45 MB Q4_0 matrices from DRAM on the Xeon read 13.4 GB/s
+// together that way (median of 5), 16 with this at 1.5-2 KB.
+#define CK_Q4_0_QUAD_AHEAD 1536
 // Decode takes four rows at a time (lane = row in 128 bits): eight rows' streams ran
 // ~9% slower from DRAM with both cores streaming on the Xeon, four are within ~3% of
 // one row's stream there and 1.3-2x faster in cache. A row's lane sees the same
@@ -113,9 +119,11 @@ CK_Q32_ATTR static void CK_Q32(quad_decode_q4_0)(const uint8_t *w, size_t row_by
         const __m256i yq = _mm256_loadu_si256((const __m256i *)ya->qs);
         __m256i p[4];
         uint64_t d = 0;
+        const size_t ahead = i * sizeof(ck_block_q4_0) + CK_Q4_0_QUAD_AHEAD;
+        const size_t wrap = ahead >= row_bytes ? 3 * row_bytes : 0;
         for (int r = 0; r < 4; r++) {
             const uint8_t *b = rp[r] + i * sizeof(ck_block_q4_0);
-            _mm_prefetch((const char *)b + CK_PREFETCH_AHEAD, _MM_HINT_T0);
+            _mm_prefetch((const char *)rp[r] + ahead + wrap, _MM_HINT_T0);
             p[r] = CK_Q32_DOT(ck_unpack_nibbles(b + offsetof(ck_block_q4_0, qs)), yq);
             uint16_t h;
             memcpy(&h, b, 2);
