@@ -84,8 +84,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const uint8_t *w, const uint8_t *a, siz
 // into lanes with horizontal adds. Integer sums are exact however formed, so the two
 // give the same bits.
 // Eight rows' block, packed: w[g] lane r holds row r's group g of four weights (as
-// unsigned bytes), d lane r its scale, m lane r its minimum (Q4_1 only).
-typedef struct { __m256i w[8]; __m256 d, m; } CK_Q32(oct_block);
+// unsigned bytes), d lane r its scale. (Q4_1's minimums go in an array of their own:
+// 32 more bytes a block cost Q4_0's prefill 2-4%.)
+typedef struct { __m256i w[8]; __m256 d; } CK_Q32(oct_block);
 
 // The n row pointers of a group of rows. Rows past nr (a ragged last group) repeat row
 // nr-1; their lanes are never stored.
@@ -99,11 +100,37 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_store)(__m256 acc, __m256 off, int nr, float *
     for (int r = 0; r < nr; r++) y[r] = t[r];
 }
 
-// Each of the four rows' streams prefetches this far ahead of itself, past its end into
-// the same row of the next group (rows r + 4): a plain 3 KB ahead of a 7B row (2304 or
-// 6192 bytes) lands in the neighbour row, which its own stream has already fetched.
-// Two processes streaming 45 MB Q4_0 matrices from DRAM on the Xeon read 13.4 GB/s
-// together that way (median of 5), 16 with this at 1.5-2 KB.
+// Blocks [i0, i1) of four rows, each row's stream prefetching pf bytes ahead of itself.
+CK_Q32_ATTR CK_AI void CK_Q32(quad_span_q4_0)(const uint8_t *const *rp, size_t i0, size_t i1, size_t pf,
+                                              const uint8_t *a, __m128 *acc, __m128 *off) {
+    for (size_t i = i0; i < i1; i++) {
+        const ck_act_q8 *ya = (const ck_act_q8 *)a + i;
+        const __m256i yq = _mm256_loadu_si256((const __m256i *)ya->qs);
+        __m256i p[4];
+        uint64_t d = 0;
+        for (int r = 0; r < 4; r++) {
+            const uint8_t *b = rp[r] + i * sizeof(ck_block_q4_0);
+            _mm_prefetch((const char *)b + pf, _MM_HINT_T0);
+            p[r] = CK_Q32_DOT(ck_unpack_nibbles(b + offsetof(ck_block_q4_0, qs)), yq);
+            uint16_t h;
+            memcpy(&h, b, 2);
+            d |= (uint64_t)h << (16 * r);
+        }
+        const __m256i u = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+        const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)d));
+        *acc = _mm_fmadd_ps(_mm_mul_ps(dw, _mm_broadcast_ss(&ya->d)), _mm_cvtepi32_ps(s), *acc);
+        *off = _mm_fmadd_ps(dw, _mm_broadcast_ss(&ya->s), *off);
+    }
+}
+
+// Rows longer than this prefetch per stream: each of the four prefetches
+// CK_Q4_0_QUAD_AHEAD ahead of itself and, past its row's end, into the same row of the
+// next group (row r + 4). A plain 3 KB ahead of a 7B row (2304 or 6192 bytes) lands in
+// the neighbouring row, which that row's own stream has already fetched: two processes
+// streaming 45 MB Q4_0 matrices from DRAM on the Xeon read 13.4 GB/s together that way
+// (median of 5), 16 with this at 1.5-2 KB. Shorter rows (SmolLM2's) keep the plain
+// CK_PREFETCH_AHEAD: four of them lie in a few lines, one stream in effect.
 #define CK_Q4_0_QUAD_AHEAD 1536
 // Decode takes four rows at a time (lane = row in 128 bits): eight rows' streams ran
 // ~9% slower from DRAM with both cores streaming on the Xeon, four are within ~3% of
@@ -114,26 +141,13 @@ CK_Q32_ATTR static void CK_Q32(quad_decode_q4_0)(const uint8_t *w, size_t row_by
     const uint8_t *rp[4];
     CK_Q32(group_rows)(w, row_bytes, 4, nr, rp);
     __m128 acc = _mm_setzero_ps(), off = _mm_setzero_ps();
-    for (size_t i = 0; i < nb; i++) {
-        const ck_act_q8 *ya = (const ck_act_q8 *)a + i;
-        const __m256i yq = _mm256_loadu_si256((const __m256i *)ya->qs);
-        __m256i p[4];
-        uint64_t d = 0;
-        const size_t ahead = i * sizeof(ck_block_q4_0) + CK_Q4_0_QUAD_AHEAD;
-        const size_t wrap = ahead >= row_bytes ? 3 * row_bytes : 0;
-        for (int r = 0; r < 4; r++) {
-            const uint8_t *b = rp[r] + i * sizeof(ck_block_q4_0);
-            _mm_prefetch((const char *)rp[r] + ahead + wrap, _MM_HINT_T0);
-            p[r] = CK_Q32_DOT(ck_unpack_nibbles(b + offsetof(ck_block_q4_0, qs)), yq);
-            uint16_t h;
-            memcpy(&h, b, 2);
-            d |= (uint64_t)h << (16 * r);
-        }
-        const __m256i u = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-        const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
-        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)d));
-        acc = _mm_fmadd_ps(_mm_mul_ps(dw, _mm_broadcast_ss(&ya->d)), _mm_cvtepi32_ps(s), acc);
-        off = _mm_fmadd_ps(dw, _mm_broadcast_ss(&ya->s), off);
+    if (row_bytes <= CK_Q4_0_QUAD_AHEAD) {
+        CK_Q32(quad_span_q4_0)(rp, 0, nb, CK_PREFETCH_AHEAD, a, &acc, &off);
+    } else {
+        const size_t split = (row_bytes - CK_Q4_0_QUAD_AHEAD) / sizeof(ck_block_q4_0);
+        const size_t mid = split < nb ? split : nb;
+        CK_Q32(quad_span_q4_0)(rp, 0, mid, CK_Q4_0_QUAD_AHEAD, a, &acc, &off);
+        CK_Q32(quad_span_q4_0)(rp, mid, nb, CK_Q4_0_QUAD_AHEAD + 3 * row_bytes, a, &acc, &off);
     }
     float t[4];
     _mm_storeu_ps(t, _mm_fnmadd_ps(_mm_set1_ps(8.0f), off, acc));
@@ -161,9 +175,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(transpose8)(const __m256i *u, __m256i *out) {
 }
 
 // Packs blocks [0, nb) of eight rows (Q4_0, Q4_1 or Q8_0): nibbles unpacked as decode
-// unpacks them, Q8_0's signed bytes offset by +128 to unsigned.
-CK_Q32_ATTR static void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, size_t row_bytes, int nr, size_t nb,
-                                        CK_Q32(oct_block) *out) {
+// unpacks them, Q8_0's signed bytes offset by +128 to unsigned; Q4_1's minimums to mins.
+CK_Q32_ATTR CK_AI void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, size_t row_bytes, int nr, size_t nb,
+                                        CK_Q32(oct_block) *out, __m256 *mins) {
     const size_t bytes = type == CK_TYPE_Q4_0 ? sizeof(ck_block_q4_0)
                          : type == CK_TYPE_Q4_1 ? sizeof(ck_block_q4_1) : sizeof(ck_block_q8_0);
     const size_t qs = type == CK_TYPE_Q4_1 ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
@@ -182,7 +196,7 @@ CK_Q32_ATTR static void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, 
         }
         CK_Q32(transpose8)(u, out[i].w);
         out[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
-        if (type == CK_TYPE_Q4_1) out[i].m = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)m));
+        if (type == CK_TYPE_Q4_1) mins[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)m));
     }
 }
 
@@ -212,8 +226,8 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, siz
     for (int v = 0; v < V; v++) CK_Q32(oct_store)(acc[v], off[v], nr, y + v * y_stride);
 }
 
-// Widest rows whose packed form (320 bytes a block) the driver keeps on the stack:
-// 14336 columns, 140 KB (Llama-3-8B's FFN). Wider rows run decode's kernel per vector.
+// Widest rows whose packed form (288 bytes a block, Q4_1 32 more) the driver keeps on
+// the stack: 14336 columns, 126 KB (Llama-3-8B's FFN). Wider rows run decode's kernel per vector.
 #define CK_Q4_0_PACK_BLOCKS 448
 // Fewest vectors for which packing pays: below, decode's kernel per vector is faster.
 #define CK_Q4_0_PACK_MIN_VECS 3
@@ -231,7 +245,7 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
     CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];
     for (size_t r = 0; r < nrows; r += 8) {
         const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
-        CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk);
+        CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk, 0);
         size_t v = 0;
         for (; v + 4 <= nvec; v += 4)
             CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 4, y + v * y_stride + r, y_stride, nr);
@@ -287,7 +301,8 @@ CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0))
 // stored -128 * group sum, which cancels the offset exactly. That is ~3 ops per (row,
 // vector, block) against the tiles' 5, and no per-row sign fix. It needs VNNI's
 // accumulating dot and 32 registers (16 accumulators for two vectors, 8 weight groups).
-CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q32(oct_block) *pk, size_t nb,
+CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q32(oct_block) *pk, const __m256 *mins,
+                                                size_t nb,
                                                 const uint8_t *a, size_t act_stride, const int V, float *y,
                                                 size_t y_stride, int nr) {
     __m256 acc[2][8], off[2];
@@ -310,7 +325,7 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
                                                        : CK_Q32_DOT(pk[i].w[g], y4);
                 acc[v][g] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[v][g]);
             }
-            if (type == CK_TYPE_Q4_1) off[v] = _mm256_add_ps(off[v], _mm256_mul_ps(pk[i].m, _mm256_broadcast_ss(&ya->s)));
+            if (type == CK_TYPE_Q4_1) off[v] = _mm256_add_ps(off[v], _mm256_mul_ps(mins[i], _mm256_broadcast_ss(&ya->s)));
         }
     }
     for (int v = 0; v < V; v++) {
@@ -338,15 +353,16 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
             return;                                                                               \
         }                                                                                         \
         CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];                                                \
+        __m256 mins[(TYPE) == CK_TYPE_Q4_1 ? CK_Q4_0_PACK_BLOCKS : 1];                             \
         for (size_t r = 0; r < nrows; r += 8) {                                                   \
             const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;                                  \
-            CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk);                    \
+            CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk, mins);              \
             size_t v = 0;                                                                         \
             for (; v + 2 <= nvec; v += 2)                                                         \
-                CK_Q32(oct_prefill_lanes)(TYPE, pk, nb, ab + v * act_stride, act_stride, 2,       \
+                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, nb, ab + v * act_stride, act_stride, 2, \
                                           y + v * y_stride + r, y_stride, nr);                    \
             if (v < nvec)                                                                         \
-                CK_Q32(oct_prefill_lanes)(TYPE, pk, nb, ab + v * act_stride, act_stride, 1,       \
+                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, nb, ab + v * act_stride, act_stride, 1, \
                                           y + v * y_stride + r, y_stride, nr);                    \
         }                                                                                         \
     }
