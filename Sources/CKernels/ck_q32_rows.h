@@ -226,23 +226,24 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, siz
     for (int v = 0; v < V; v++) CK_Q32(oct_store)(acc[v], off[v], nr, y + v * y_stride);
 }
 
-// Widest rows whose packed form (288 bytes a block, Q4_1 32 more) the driver keeps on
-// the stack: 14336 columns, 126 KB (Llama-3-8B's FFN). Wider rows run decode's kernel per vector.
-#define CK_Q4_0_PACK_BLOCKS 448
+// Widest rows whose packed form (288 bytes a block, Q4_1 32 more) the packed drivers
+// keep on the stack: 14336 columns, 126 KB (Llama-3-8B's FFN). Wider rows run the
+// unpacked kernels.
+#define CK_Q32_PACK_BLOCKS 448
 // Fewest vectors for which packing pays: below, decode's kernel per vector is faster.
 #define CK_Q4_0_PACK_MIN_VECS 3
 
 CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
     const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
     const size_t nb = cols / CK_QK;
-    if (nvec < CK_Q4_0_PACK_MIN_VECS || nb > CK_Q4_0_PACK_BLOCKS) {
+    if (nvec < CK_Q4_0_PACK_MIN_VECS || nb > CK_Q32_PACK_BLOCKS) {
         for (size_t v = 0; v < nvec; v++)
             for (size_t r = 0; r < nrows; r += 4)
                 CK_Q32(quad_decode_q4_0)(wb + r * row_bytes, row_bytes, nrows - r < 4 ? (int)(nrows - r) : 4, nb,
                                          ab + v * act_stride, y + v * y_stride + r);
         return;
     }
-    CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];
+    CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];
     for (size_t r = 0; r < nrows; r += 8) {
         const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
         CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk, 0);
@@ -302,9 +303,8 @@ CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0))
 // vector, block) against the tiles' 5, and no per-row sign fix. It needs VNNI's
 // accumulating dot and 32 registers (16 accumulators for two vectors, 8 weight groups).
 CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q32(oct_block) *pk, const __m256 *mins,
-                                                size_t nb,
-                                                const uint8_t *a, size_t act_stride, const int V, float *y,
-                                                size_t y_stride, int nr) {
+                                                size_t nb, const uint8_t *a, size_t act_stride, const int V,
+                                                float *y, size_t y_stride, int nr) {
     __m256 acc[2][8], off[2];
     for (int v = 0; v < V; v++) {
         off[v] = _mm256_setzero_ps();
@@ -348,12 +348,12 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
     CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                  \
         const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                       \
         const size_t nb = cols / CK_QK;                                                           \
-        if (nvec < CK_Q32_PACK_MIN_VECS || nb > CK_Q4_0_PACK_BLOCKS) {                            \
+        if (nvec < CK_Q32_PACK_MIN_VECS || nb > CK_Q32_PACK_BLOCKS) {                            \
             TILED(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);                 \
             return;                                                                               \
         }                                                                                         \
-        CK_Q32(oct_block) pk[CK_Q4_0_PACK_BLOCKS];                                                \
-        __m256 mins[(TYPE) == CK_TYPE_Q4_1 ? CK_Q4_0_PACK_BLOCKS : 1];                             \
+        CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];                                                \
+        __m256 mins[(TYPE) == CK_TYPE_Q4_1 ? CK_Q32_PACK_BLOCKS : 1];                             \
         for (size_t r = 0; r < nrows; r += 8) {                                                   \
             const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;                                  \
             CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk, mins);              \

@@ -5,9 +5,10 @@
 // within the 8-bit activation bound (the Swift MatMulTests' bound), and a many-vector
 // call must equal one call per vector bit for bit; attention in one call must equal
 // its dot/softmax/axpy composition bit for bit. On x86, the levels above AVX2 must give
-// the AVX2 level's bits for F16 and the 32-blocks, which they run through AVX2's code
-// (with vpdpbusd forming the same exact integer sums). Prints one line per failure and a
-// summary; exits 1 on any failure.
+// the AVX2 level's bits for F16 and the 32-blocks, whose kernels there keep AVX2's
+// floating-point order (vpdpbusd forming the same exact integer sums; F16 and the packed
+// Q8_0/Q4_1 prefill holding AVX2's lanes in other registers). Prints one line per
+// failure and a summary; exits 1 on any failure.
 #include "ckernels.h"
 #include <math.h>
 #include <stdio.h>
