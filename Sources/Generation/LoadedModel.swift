@@ -25,9 +25,12 @@ public final class LoadedModel: @unchecked Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         self.path = path
-        self.file = try GGUFFile(path: path)
+        let opened = try GGUFFile(path: path)
+        // The tokenizer reads its arrays once; kept as parsed values they would
+        // cost a few MB of peak memory for as long as the model is loaded.
+        self.file = opened.replacingMetadata(opened.metadata.removingArrays(longerThan: 1024))
         self.model = try LlamaModel(file: file)
-        self.tokenizer = try TokenizerLoader.load(from: file)
+        self.tokenizer = try TokenizerLoader.load(from: opened)
         self.chatTemplate = ChatTemplate.detect(fromTemplate: file.metadata.string("tokenizer.chat_template"))
         self.pool = ThreadPool(threads: max(1, threads))
         self.loadSeconds = (clock.now - started) / .seconds(1)

@@ -63,6 +63,24 @@ public final class GGUFFile: @unchecked Sendable {
         indexByName = index
     }
 
+    /// The same mapping and tensors with other metadata (e.g.
+    /// `metadata.removingArrays(longerThan:)` for a file held while serving).
+    public func replacingMetadata(_ metadata: GGUFMetadata) -> GGUFFile {
+        GGUFFile(copying: self, metadata: metadata)
+    }
+
+    private init(copying other: GGUFFile, metadata: GGUFMetadata) {
+        storage = other.storage
+        bytes = other.bytes
+        path = other.path
+        version = other.version
+        self.metadata = metadata
+        tensors = other.tensors
+        alignment = other.alignment
+        dataOffset = other.dataOffset
+        indexByName = other.indexByName
+    }
+
     public func tensor(named name: String) -> GGUFTensorInfo? {
         indexByName[name].map { tensors[$0] }
     }

@@ -31,6 +31,17 @@ public struct GGUFMetadata: Sendable {
 
     public var count: Int { keys.count }
 
+    /// These metadata without the arrays of more than `limit` elements (a tokenizer's
+    /// tokens, merges, scores and types): as parsed values they cost tens of bytes
+    /// per element, megabytes for a 50k vocabulary, which a holder that has already
+    /// read them (into a tokenizer) need not keep for the life of the process.
+    public func removingArrays(longerThan limit: Int) -> GGUFMetadata {
+        let dropped = Set(keys.filter { (values[$0]?.arrayValue?.count ?? 0) > limit })
+        guard !dropped.isEmpty else { return self }
+        return GGUFMetadata(keys: keys.filter { !dropped.contains($0) },
+                            values: values.filter { !dropped.contains($0.key) }, file: file)
+    }
+
     public subscript(key: String) -> GGUFValue? { values[key] }
 
     public func contains(_ key: String) -> Bool { values[key] != nil }

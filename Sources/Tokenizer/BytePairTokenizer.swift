@@ -27,7 +27,9 @@ public struct BytePairTokenizer: Tokenizer, VocabularyBacked {
         self.vocabulary = vocabulary
         self.preTokenizer = preTokenizer
         self.ignoresMerges = ignoresMerges
-        var table = TokenTable(capacity: vocabulary.count + mergeLines.count)
+        // Merge halves and results are nearly always tokens themselves: sized for the
+        // vocabulary, the table grows for the rare ones that are not.
+        var table = TokenTable(capacity: vocabulary.count)
         for id in 0..<vocabulary.count {
             let text = String(decoding: vocabulary.text(id), as: UTF8.self)
             if let bytes = ByteLevelEncoding.decode(text) { table.insert(bytes, value: Int32(id)) }

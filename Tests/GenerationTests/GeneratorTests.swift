@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Generation
+import ModelFiles
 import Testing
 import TestSupport
 
@@ -31,6 +32,19 @@ struct GeneratorTests {
         #expect(pieces.count > 1)
         #expect(result.tokens.count == 24)
         #expect(result.finishReason == .length)
+    }
+
+    @Test("a loaded model drops the tokenizer's metadata arrays once its tokenizer has read them")
+    func loadedModelDropsTokenizerArrays() throws {
+        let loaded = try #require(Self.loaded)
+        let file = try GGUFFile(path: TestAssets.smolLM2.path)
+        let tokens = try #require(file.metadata.strings("tokenizer.ggml.tokens"))
+        #expect(loaded.file.metadata["tokenizer.ggml.tokens"] == nil)
+        #expect(loaded.file.metadata["tokenizer.ggml.merges"] == nil)
+        #expect(loaded.file.metadata.string("general.architecture") == "llama")
+        #expect(loaded.file.metadata.string("tokenizer.chat_template") == file.metadata.string("tokenizer.chat_template"))
+        #expect(loaded.tokenizer.vocabularySize == tokens.count)
+        #expect(loaded.tokens(forPrompt: "Hello world").count >= 2)
     }
 
     @Test("the same greedy request gives the same tokens with one thread and with two")

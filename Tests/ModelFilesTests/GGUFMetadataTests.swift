@@ -1,5 +1,6 @@
 import ModelFiles
 import Testing
+import TestSupport
 
 @Suite("GGUF metadata accessors")
 struct GGUFMetadataTests {
@@ -52,6 +53,34 @@ struct GGUFMetadataTests {
             _ = try metadata.requireString("general.architecture")
         } catch {
             #expect(error.description == "meta.gguf: required metadata key 'general.architecture' is missing")
+        }
+    }
+
+    @Test("removing long arrays keeps scalars, short arrays and the order of the other keys")
+    func removingLongArrays() {
+        let trimmed = metadata.removingArrays(longerThan: 1)
+        #expect(trimmed.keys == ["name", "count", "big", "eps", "base", "flag"])
+        #expect(trimmed.strings("tokens") == nil)
+        #expect(trimmed.string("name") == "x")
+        #expect(trimmed.file == "meta.gguf")
+        let kept = metadata.removingArrays(longerThan: 2)
+        #expect(kept.keys == metadata.keys)
+        #expect(kept.strings("tokens") == ["a", "b"])
+    }
+
+    @Test("a file with replaced metadata still reads its tensors and has only the new keys")
+    func replacingMetadataKeepsTensors() throws {
+        let bytes = try GGUFTestFiles.build(metadata: [
+            ("general.architecture", .string("test")),
+            ("tokenizer.ggml.tokens", .array((0..<50).map { .string("t\($0)") })),
+        ])
+        let file = try GGUFFile(bytes: bytes, name: "replace.gguf")
+        let trimmed = file.replacingMetadata(file.metadata.removingArrays(longerThan: 10))
+        #expect(trimmed.metadata.keys == ["general.architecture"])
+        #expect(file.metadata.strings("tokenizer.ggml.tokens")?.count == 50)
+        #expect(trimmed.tensors == file.tensors)
+        for info in file.tensors {
+            #expect(Array(trimmed.tensorData(named: info.name)!.bytes) == Array(file.data(for: info)))
         }
     }
 
