@@ -9,6 +9,8 @@ import Tokenizer
 /// models through this one type.
 public final class LoadedModel: @unchecked Sendable {
     public let path: String
+    /// The mapped file; its metadata lack the long arrays (the tokenizer's tokens,
+    /// merges, scores and types), which `tokenizer` holds in compact form.
     public let file: GGUFFile
     public let model: LlamaModel
     public let tokenizer: any Tokenizer
