@@ -120,7 +120,7 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
     }
     for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(ck_bf16x8(x + i), _mm256_loadu_ps(y + i), a0);
     float s = ck_hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-    for (; i < n; i++) s += ck_bf16_to_fp32(x[i]) * y[i];
+    for (; i < n; i++) s = ck_fma(ck_bf16_to_fp32(x[i]), y[i], s);
     return s;
 }
 
@@ -285,7 +285,7 @@ AVX2 static inline float ck_a_dot_q4_K(const void *w, const void *a, size_t n) {
             isum = _mm256_add_epi32(isum, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(ck_half(x[i].d) * y[i].d), _mm256_cvtepi32_ps(isum), acc);
-        offset += ck_half(x[i].dmin) * y[i].d * (float)_mm_cvtsi128_si32(msum);
+        offset = ck_fma(ck_half(x[i].dmin) * y[i].d, (float)_mm_cvtsi128_si32(msum), offset);
     }
     return ck_hsum256(acc) - offset;
 }

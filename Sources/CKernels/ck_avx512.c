@@ -1,10 +1,12 @@
-// AVX-512 kernels: 512-bit float dots for F32/BF16 weights ("avx512" level) and VNNI
-// integer dots (vpdpbusd on 256-bit registers, AVX512VL) for the quantized types
-// ("avx512vnni" level). Types a level lacks fall back to the level below, and F16
-// keeps AVX2's bits: its prefill runs AVX2's per-lane order on 512-bit registers (two
-// rows a register), its decode AVX2's kernel. The 32-blocks run AVX2's kernels with
-// vpdpbusd in place of maddubs + madd, and Q8_0/Q4_1 prefill packs rows one per lane
-// in the tiles' order, so those types give the AVX2 level's bits too.
+// AVX-512 kernels, all in AVX2's floating-point order (so every level gives the same
+// bits, and forced dispatch changes speed, never tokens). The "avx512" level runs F16
+// prefill on 512-bit registers: AVX2's per-lane order, two rows a register; F16
+// decode and every other type fall back to AVX2's kernels. The "avx512vnni" level forms
+// the quantized types' exact integer sums with vpdpbusd (256-bit registers, AVX512VL)
+// in place of maddubs + madd: the 32-blocks through AVX2's kernels (Q8_0/Q4_1 prefill
+// packing rows one per lane in the tiles' order), the K-quants in AVX2's lanes. (512-bit
+// F32/BF16 dots, in an order of their own, were ~13% faster in F32 prefill than AVX2's
+// and no faster in decode: not worth a second set of bits.)
 #include "ck_internal.h"
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -12,41 +14,6 @@
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
-
-AVX512 static inline float ck_z_dot_f32(const void *w, const void *a, size_t n) {
-    const float *x = w, *y = a;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD + 64, _MM_HINT_T0);
-        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i), a0);
-        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
-    }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    for (; i < n; i++) s += x[i] * y[i];
-    return s;
-}
-
-AVX512 static inline __m512 ck_z_bf16x16(const uint16_t *p) {
-    const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
-}
-
-AVX512 static inline float ck_z_dot_bf16(const void *w, const void *a, size_t n) {
-    const uint16_t *x = w;
-    const float *y = a;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        _mm_prefetch((const char *)(x + i) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        a0 = _mm512_fmadd_ps(ck_z_bf16x16(x + i), _mm512_loadu_ps(y + i), a0);
-        a1 = _mm512_fmadd_ps(ck_z_bf16x16(x + i + 16), _mm512_loadu_ps(y + i + 16), a1);
-    }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
-    for (; i < n; i++) s += ck_bf16_to_fp32(x[i]) * y[i];
-    return s;
-}
 
 // ---- F16 prefill: AVX2's order on 512-bit registers ----
 // A zmm holds one vector's 8-lane accumulators for two rows side by side, so every lane
@@ -142,13 +109,8 @@ AVX512 static void ck_z_rows_f16(CK_ROWS_ARGS) {
     }
 }
 
-CK_DEFINE_ROWS(ck_z_rows_f32, AVX512, ck_z_dot_f32)
-CK_DEFINE_ROWS(ck_z_rows_bf16, AVX512, ck_z_dot_bf16)
-
 ck_rows_fn ck_avx512_rows(uint32_t type) {
     switch (type) {
-    case CK_TYPE_F32: return ck_z_rows_f32;
-    case CK_TYPE_BF16: return ck_z_rows_bf16;
     case CK_TYPE_F16: return ck_z_rows_f16;
     default: return 0;
     }
@@ -192,7 +154,7 @@ VNNI static inline float ck_v_dot_q4_K(const void *w, const void *a, size_t n) {
             isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(phi, _mm256_set1_epi32(sc[2 * c + 1])));
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(x[i].d) * y[i].d), _mm256_cvtepi32_ps(isum), acc);
-        offset += _cvtsh_ss(x[i].dmin) * y[i].d * (float)msum;
+        offset = ck_fma(ck_half(x[i].dmin) * y[i].d, (float)msum, offset);
     }
     return ck_hsum256(acc) - offset;
 }

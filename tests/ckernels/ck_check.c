@@ -4,11 +4,14 @@
 // with each vector must match a double-precision reference of the dequantized weights
 // within the 8-bit activation bound (the Swift MatMulTests' bound), and a many-vector
 // call must equal one call per vector bit for bit; attention in one call must equal
-// its dot/softmax/axpy composition bit for bit. On x86, the levels above AVX2 must give
-// the AVX2 level's bits for F16 and the 32-blocks, whose kernels there keep AVX2's
-// floating-point order (vpdpbusd forming the same exact integer sums; F16 and the packed
-// Q8_0/Q4_1 prefill holding AVX2's lanes in other registers). Prints one line per
-// failure and a summary; exits 1 on any failure.
+// its dot/softmax/axpy composition bit for bit. On x86, every level must give the
+// portable path's bits on every type and in every vector helper (dot, axpy, scale,
+// add, rmsnorm, softmax, silu, attention, fp16 rounding): the portable C keeps AVX2's
+// floating-point order, and the AVX-512 levels keep it too (vpdpbusd forming the same
+// exact integer sums; F16 and the packed Q8_0/Q4_1 prefill holding AVX2's lanes in
+// other registers). A digest of the portable outputs lets test_ckernels_cross.py
+// check that the arm64 build gives the x86_64 build's bits.
+// Prints one line per failure and a summary; exits 1 on any failure.
 #include "ckernels.h"
 #include <math.h>
 #include <stdio.h>
@@ -27,13 +30,106 @@ static const struct { uint32_t type; const char *name; size_t block, bytes; } TY
     {CK_TYPE_Q4_K, "q4_K", 256, 144}, {CK_TYPE_Q6_K, "q6_K", 256, 210},
 };
 
+// FNV-1a over the portable level's outputs: test_ckernels_cross.py compares the x86_64
+// build's with the arm64 build's, so the portable path gives the same bits on both.
+static uint64_t digest = 0xcbf29ce484222325ull;
+static void digest_add(const void *p, size_t n) {
+    for (size_t i = 0; i < n; i++) digest = (digest ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+}
+
+static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, sizeof(float) * n) == 0; }
+
+// Every level's vector helpers against the portable ones, bit for bit, on lengths with
+// and without tails, and values reaching exp's clamps.
+static int check_vector_helpers(int *checks) {
+    static const size_t lens[] = {1, 7, 8, 9, 31, 32, 33, 64, 100, 576, 1536};
+    enum { MAXN = 1536 };
+    static float x[MAXN], y[MAXN], w[MAXN], r0[MAXN], r1[MAXN], g0[MAXN], g1[MAXN];
+    int failures = 0;
+    rng_state = 42;  // the same inputs whatever ran before on this CPU's levels
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+        const size_t n = lens[l];
+        for (size_t i = 0; i < n; i++) {
+            x[i] = 4 * frand() * (i % 13 == 0 ? 30.0f : 1.0f);
+            y[i] = frand();
+            w[i] = 1 + frand();
+        }
+        for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
+            const char *bad = 0;
+            const float d0 = ck_vec_dot(CK_ISA_GENERIC, x, y, n), d1 = ck_vec_dot(isa, x, y, n);
+            if (memcmp(&d0, &d1, sizeof d0)) bad = "dot";
+            memcpy(r0, y, n * 4); memcpy(r1, y, n * 4);
+            ck_vec_axpy(CK_ISA_GENERIC, 0.37f, x, r0, n); ck_vec_axpy(isa, 0.37f, x, r1, n);
+            if (!same_bits(r0, r1, n)) bad = "axpy";
+            ck_vec_scale(CK_ISA_GENERIC, r0, 1.7f, n); ck_vec_scale(isa, r1, 1.7f, n);
+            if (!same_bits(r0, r1, n)) bad = "scale";
+            ck_vec_add(CK_ISA_GENERIC, x, r0, n); ck_vec_add(isa, x, r1, n);
+            if (!same_bits(r0, r1, n)) bad = "add";
+            ck_vec_rmsnorm(CK_ISA_GENERIC, x, w, r0, n, 1e-5f); ck_vec_rmsnorm(isa, x, w, r1, n, 1e-5f);
+            if (!same_bits(r0, r1, n)) bad = "rmsnorm";
+            memcpy(r0, x, n * 4); memcpy(r1, x, n * 4);
+            ck_vec_softmax(CK_ISA_GENERIC, r0, n); ck_vec_softmax(isa, r1, n);
+            if (!same_bits(r0, r1, n)) bad = "softmax";
+            memcpy(g0, x, n * 4); memcpy(g1, x, n * 4);
+            ck_vec_silu_mul(CK_ISA_GENERIC, g0, y, n); ck_vec_silu_mul(isa, g1, y, n);
+            if (!same_bits(g0, g1, n)) bad = "silu_mul";
+            uint16_t h0[MAXN], h1[MAXN];
+            ck_vec_to_f16(CK_ISA_GENERIC, x, h0, n); ck_vec_to_f16(isa, x, h1, n);
+            if (memcmp(h0, h1, n * 2)) bad = "to_f16";
+            if (isa == CK_ISA_GENERIC) {
+                digest_add(&d0, sizeof d0);
+                digest_add(r0, n * 4);
+                digest_add(g0, n * 4);
+                digest_add(h0, n * 2);
+                continue;
+            }
+            *checks += 1;
+            if (bad) {
+                printf("FAIL %s isa %d n %zu: differs from the portable level's bits\n", bad, isa, n);
+                failures++;
+            }
+        }
+    }
+    return failures;
+}
+
+// Float weights on a ragged shape (a column tail past the last 8 and 32, a row tail,
+// vectors past the prefill blocks): every level's bits are the portable level's.
+static int check_float_tails(int *checks) {
+    enum { ROWS = 13, COLS = 100, NVEC = 9 };
+    static const uint32_t types[] = {CK_TYPE_F32, CK_TYPE_F16, CK_TYPE_BF16};
+    static float src[ROWS * COLS], x[NVEC * COLS], ref[NVEC * ROWS], got[NVEC * ROWS];
+    static uint8_t w[ROWS * COLS * 4];
+    int failures = 0;
+    rng_state = 7;
+    for (size_t i = 0; i < ROWS * COLS; i++) src[i] = frand();
+    for (size_t i = 0; i < NVEC * COLS; i++) x[i] = frand();
+    for (size_t t = 0; t < 3; t++) {
+        const size_t row_bytes = COLS * (types[t] == CK_TYPE_F32 ? 4 : 2);
+        for (size_t r = 0; r < ROWS; r++) ck_quantize_row(types[t], src + r * COLS, w + r * row_bytes, COLS);
+        for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
+            for (size_t n = 1; n <= NVEC; n += NVEC - 1) {
+                ck_dot_rows(isa, types[t], w, row_bytes, ROWS, COLS, x, COLS * 4, n, isa ? got : ref, ROWS);
+                if (isa == CK_ISA_GENERIC) { digest_add(ref, sizeof(float) * ROWS * n); continue; }
+                *checks += 1;
+                if (!same_bits(ref, got, ROWS * n)) {
+                    printf("FAIL type %u isa %d %zu columns, %zu vectors: differs from the portable level's bits\n",
+                           types[t], isa, (size_t)COLS, n);
+                    failures++;
+                }
+            }
+        }
+    }
+    return failures;
+}
+
 int main(void) {
     const size_t rows = 37, cols = 768, nvec = 11;
     int failures = 0, checks = 0;
     float *x = malloc(sizeof(float) * cols * nvec), *deq = malloc(sizeof(float) * cols);
     float *src = malloc(sizeof(float) * cols * rows);
     float *many = malloc(sizeof(float) * rows * nvec), *one = malloc(sizeof(float) * rows);
-    float *at_avx2 = malloc(sizeof(float) * rows * nvec), *at_generic = malloc(sizeof(float) * rows * nvec);
+    float *at_generic = malloc(sizeof(float) * rows * nvec);
     for (size_t i = 0; i < cols * nvec; i++) x[i] = frand() * (i % 97 == 0 ? 8.0f : 1.0f);
     for (size_t i = 0; i < cols * rows; i++) src[i] = 0.05f * frand();
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
@@ -51,26 +147,17 @@ int main(void) {
             uint8_t *act = act_bytes ? malloc(act_bytes * nvec) : (uint8_t *)x;
             for (size_t v = 0; act_bytes && v < nvec; v++) ck_quantize_act(isa, type, x + v * cols, act + v * act_bytes, cols);
             ck_dot_rows(isa, type, w, row_bytes, rows, cols, act, stride, nvec, many, rows);
-            // Q4_0 has one operation order on every level, the portable one included.
-            if (type == CK_TYPE_Q4_0 && isa == CK_ISA_GENERIC) memcpy(at_generic, many, sizeof(float) * rows * nvec);
-            if (type == CK_TYPE_Q4_0 && isa > CK_ISA_GENERIC) {
+            if (isa == CK_ISA_GENERIC) {
+                memcpy(at_generic, many, sizeof(float) * rows * nvec);
+                digest_add(many, sizeof(float) * rows * nvec);
+            }
+            if (isa > CK_ISA_GENERIC) {
                 checks++;
                 if (memcmp(at_generic, many, sizeof(float) * rows * nvec) != 0) {
                     printf("FAIL %s isa %d: differs from the portable level's bits\n", TYPES[t].name, isa);
                     failures++;
                 }
             }
-#if defined(__x86_64__) || defined(__i386__)
-            const int shares_avx2 = type == CK_TYPE_F16 || type == CK_TYPE_Q8_0 || type == CK_TYPE_Q4_0 || type == CK_TYPE_Q4_1;
-            if (shares_avx2 && isa == CK_ISA_AVX2) memcpy(at_avx2, many, sizeof(float) * rows * nvec);
-            if (shares_avx2 && isa > CK_ISA_AVX2) {
-                checks++;
-                if (memcmp(at_avx2, many, sizeof(float) * rows * nvec) != 0) {
-                    printf("FAIL %s isa %d: differs from the avx2 level's bits\n", TYPES[t].name, isa);
-                    failures++;
-                }
-            }
-#endif
             for (size_t v = 0; v < nvec; v++) {
                 ck_dot_rows(isa, type, w, row_bytes, rows, cols, act + v * stride, stride, 1, one, rows);
                 for (size_t r = 0; r < rows; r++) {
@@ -123,6 +210,16 @@ int main(void) {
                 for (size_t i = 0; i < dim; i++) q[i] = 2 * frand();
                 const float *k = kv, *v = kv + stride * n;
                 ck_vec_attend(isa, q, k, v, stride, n, dim, 0.125f, s1, o1);
+                ck_vec_attend(CK_ISA_GENERIC, q, k, v, stride, n, dim, 0.125f, s2, o2);
+                if (isa == CK_ISA_GENERIC) {
+                    digest_add(s2, sizeof(float) * n);
+                    digest_add(o2, sizeof(float) * dim);
+                }
+                checks++;
+                if (memcmp(s1, s2, sizeof(float) * n) || memcmp(o1, o2, sizeof(float) * dim)) {
+                    printf("FAIL attend isa %d dim %zu n %zu: differs from the portable level's bits\n", isa, dim, n);
+                    failures++;
+                }
                 for (size_t j = 0; j < n; j++) s2[j] = ck_vec_dot(isa, q, k + j * stride, dim) * 0.125f;
                 ck_vec_softmax(isa, s2, n);
                 memset(o2, 0, sizeof(float) * dim);
@@ -152,6 +249,9 @@ int main(void) {
                 }
                 free(kv16); free(kv); free(q); free(s1); free(s2); free(o1); free(o2);
             }
+    failures += check_vector_helpers(&checks);
+    failures += check_float_tails(&checks);
+    printf("ck_check: portable digest %016llx\n", (unsigned long long)digest);
     printf("ck_check: best level %d, %d checks, %d failures\n", ck_cpu_isa(), checks, failures);
     return failures ? 1 : 0;
 }
