@@ -179,12 +179,12 @@ AVX2 CK_AI void ck_f16_rows_vec(const uint8_t *w, size_t row_bytes, const int R,
 }
 
 // Prefill: columns [c0, c1) of R converted rows (wf) against V vectors, continuing the
-// sums parked in part[r * CK_F16_VECS + v].
+// sums parked in part[r * CK_F16_VECS + v] (the first chunk starts from zeros).
 AVX2 CK_AI void ck_f16_block(const float *wf, const int R, const uint8_t *a, size_t act_stride, const int V,
                              size_t c0, size_t c1, __m256 *part) {
     __m256 acc[4][3];
     for (int r = 0; r < R; r++)
-        for (int v = 0; v < V; v++) acc[r][v] = part[r * CK_F16_VECS + v];
+        for (int v = 0; v < V; v++) acc[r][v] = c0 ? part[r * CK_F16_VECS + v] : _mm256_setzero_ps();
     for (size_t i = c0; i < c1; i += 8) {
         __m256 b[3];
         for (int v = 0; v < V; v++) b[v] = _mm256_loadu_ps((const float *)(a + v * act_stride) + i);
@@ -201,7 +201,7 @@ AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R,
                                 size_t act_stride, size_t nv, float *y, size_t y_stride) {
     _Alignas(32) float wf[4 * CK_F16_COLS];
     __m256 part[4 * CK_F16_VECS];
-    for (int r = 0; r < R; r++)
+    for (int r = 0; n < 8 && r < R; r++)  // no chunk to start the sums
         for (size_t v = 0; v < nv; v++) part[r * CK_F16_VECS + v] = _mm256_setzero_ps();
     const size_t n8 = n / 8 * 8;
     for (size_t c0 = 0; c0 < n8; c0 += CK_F16_COLS) {

@@ -24,11 +24,13 @@
 // 8-float activation broadcast per vector and 8 columns.
 enum { CK_ZF16_COLS = 640, CK_ZF16_VECS = 48, CK_ZF16_PAIRS = 4, CK_ZF16_V = 6 };
 
+// The first chunk (c0 == 0) starts from zeros rather than parked sums: no zeroing pass
+// over part (~2% of SmolLM2's F16 prefill in a profile).
 AVX512 CK_AI void ck_zf16_block(const float *wf, const int P, const uint8_t *a, size_t act_stride, const int V,
                                 size_t c0, size_t c1, __m512 *part) {
     __m512 acc[CK_ZF16_PAIRS][CK_ZF16_V];
     for (int p = 0; p < P; p++)
-        for (int v = 0; v < V; v++) acc[p][v] = part[p * CK_ZF16_VECS + v];
+        for (int v = 0; v < V; v++) acc[p][v] = c0 ? part[p * CK_ZF16_VECS + v] : _mm512_setzero_ps();
     for (size_t i = c0; i < c1; i += 8) {
         __m512 wv[CK_ZF16_PAIRS];
         for (int p = 0; p < P; p++) wv[p] = _mm512_load_ps(wf + p * 2 * CK_ZF16_COLS + 2 * (i - c0));
@@ -46,7 +48,7 @@ AVX512 CK_AI void ck_zf16_rows_mat(const uint8_t *w, size_t row_bytes, const int
                                    const uint8_t *a, size_t act_stride, size_t nv, float *y, size_t y_stride) {
     _Alignas(64) float wf[CK_ZF16_PAIRS * 2 * CK_ZF16_COLS];
     __m512 part[CK_ZF16_PAIRS * CK_ZF16_VECS];
-    for (int p = 0; p < P; p++)
+    for (int p = 0; n < 8 && p < P; p++)  // no chunk to start the sums
         for (size_t v = 0; v < nv; v++) part[p * CK_ZF16_VECS + v] = _mm512_setzero_ps();
     // Equal chunks: a short last one (576 columns as 512 + 64) pays the parked sums'
     // loads and stores for a few columns' work.
