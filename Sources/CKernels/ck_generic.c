@@ -1,13 +1,13 @@
 // Portable C kernels: the fallback on CPUs without AVX2 and the arm64 path until a
-// NEON kernel exists. For F32, F16, Q8_0, Q4_0 and Q4_1 weights and for every vector
-// helper they follow the AVX2 kernels' floating-point order exactly: an AVX2 register
-// is an array of eight floats here (lane k of an accumulator sums what lane k sums
-// there), its horizontal sum is ck_g_hsum8, a fused multiply-add is fmaf, and exp is the
-// same polynomial. Activation quantization was already the same. So a forced-generic
-// run gives the x86 levels' bits: the same logits and greedy tokens, on an AVX2-less
-// x86 host or an arm64 one. The eight-lane loops are written so the compiler can
-// vectorize them without reordering (lanes are independent); on x86 without FMA,
-// fmaf is a library call, slow but exact. BF16 and the K-quants follow AVX2 too.
+// NEON kernel exists. For every weight type and every vector helper they follow the
+// AVX2 kernels' floating-point order exactly: an AVX2 register is an array of eight
+// floats here (lane k of an accumulator sums what lane k sums there), its horizontal
+// sum is ck_g_hsum8, a fused multiply-add is fmaf, and exp is the same polynomial;
+// activation quantization rounds the same way. So a forced-generic run gives the x86
+// levels' bits, the same logits and greedy tokens, and so does an arm64 build
+// (ck_check's digest). The eight-lane loops leave the compiler free to vectorize
+// without reordering (lanes are independent); on x86 without FMA, fmaf is a library
+// call, slow but exact.
 #include "ck_internal.h"
 #include <math.h>
 
