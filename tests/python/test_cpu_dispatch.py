@@ -63,10 +63,10 @@ def kernels_named(stderr):
 PROMPTS = [PROMPT, "It is a truth universally acknowledged, that", "def fibonacci(n):"]
 
 
-def debug_logits(binary, model, tokens, level, positions=(), greedy=0):
+def debug_logits(binary, model, tokens, level, positions=(), greedy=0, precision="fast"):
     env = dict(os.environ, LAMBDA_LLM_CPU=level)
     cmd = [str(binary), "debug-logits", "--model", str(model), "--threads", "1", "--tokens", ",".join(map(str, tokens)),
-           "--greedy", str(greedy)]
+           "--greedy", str(greedy), "--precision", precision]
     if positions:
         cmd += ["--positions", ",".join(map(str, positions))]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
@@ -91,15 +91,17 @@ def converted(lambda_llm_bin, smollm2_path, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("kind,prompts", [("int4-asym", PROMPTS), ("f16", PROMPTS), ("int8", PROMPTS[:1]),
-                                          ("int4-sym", PROMPTS[:1])])
+@pytest.mark.parametrize("kind,prompts,precision,greedy", [
+    ("int4-asym", PROMPTS, "fast", 16), ("f16", PROMPTS, "fast", 16), ("int8", PROMPTS[:1], "fast", 16),
+    ("int4-sym", PROMPTS[:1], "fast", 16), ("int4-asym", PROMPTS[:1], "exact", 4)])
 def test_every_level_gives_the_portable_paths_exact_logits_and_tokens(lambda_llm_bin, smollm2_path, converted, kind,
-                                                                      prompts):
-    """Q4_1 (the test model), F16, Q8_0 and Q4_0, default fast path (8-bit activations,
-    F16 KV cache): every level's logits at every prompt position and its 16 greedy
-    tokens equal the portable path's exactly. The kernels of these types and the vector
-    helpers keep one floating-point order on every level (ck_check asserts it kernel by
-    kernel, and that the arm64 build's portable bits are the x86_64 build's)."""
+                                                                      prompts, precision, greedy):
+    """Q4_1 (the test model), F16, Q8_0 and Q4_0 on the default fast path (8-bit
+    activations, F16 KV cache), and Q4_1 on the exact path (float activations, F32
+    cache): every level's logits at every prompt position and its greedy tokens equal
+    the portable path's exactly. The kernels and the vector helpers keep one
+    floating-point order on every level (ck_check asserts it kernel by kernel, and that
+    the arm64 build's portable bits are the x86_64 build's)."""
     model = smollm2_path if kind == "int4-asym" else converted[kind]
     levels = supported_levels()
     if len(levels) < 2:
@@ -107,12 +109,13 @@ def test_every_level_gives_the_portable_paths_exact_logits_and_tokens(lambda_llm
     for prompt in prompts:
         ids = tokenize(lambda_llm_bin, model, prompt)
         positions = list(range(len(ids)))
-        base = debug_logits(lambda_llm_bin, model, ids, "generic", positions=positions, greedy=16)
+        base = debug_logits(lambda_llm_bin, model, ids, "generic", positions, greedy, precision)
         for level in levels[1:]:
-            other = debug_logits(lambda_llm_bin, model, ids, level, positions=positions, greedy=16)
-            assert other["greedy"] == base["greedy"], f"{level} on {kind}, {prompt!r}"
+            other = debug_logits(lambda_llm_bin, model, ids, level, positions, greedy, precision)
+            where = f"{level} on {kind} ({precision}), {prompt!r}"
+            assert other["greedy"] == base["greedy"], where
             for p in map(str, positions):
-                assert other["logits"][p] == base["logits"][p], f"{level} on {kind}, {prompt!r}, position {p}"
+                assert other["logits"][p] == base["logits"][p], f"{where}, position {p}"
 
 
 def test_unforced_run_uses_the_best_level_and_says_so(lambda_llm_bin, smollm2_path):
