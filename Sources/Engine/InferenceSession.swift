@@ -72,7 +72,7 @@ public final class InferenceSession: @unchecked Sendable {
         attention = .allocate(capacity: b * c.embeddingLength)
         hidden = .allocate(capacity: b * c.feedForwardLength)
         hidden2 = .allocate(capacity: b * c.feedForwardLength)
-        scores = .allocate(capacity: c.headCount * contextLength)
+        scores = .allocate(capacity: Self.attentionParts * c.headCount * contextLength)
         logits = .allocate(capacity: b * c.vocabularySize)
         rope = RotaryTable(
             positions: contextLength, dimensions: c.ropeDimensionCount,
