@@ -139,9 +139,14 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
 // multiply-adds held a block to under half the FMA peak. (The earlier order, four
 // accumulators per row, forced prefill into four passes over parked partial sums: on
 // SmolLM2's shapes 25-27 GMAC/s against this kernel's 32-36 in the micro-benchmark.)
-// Vectors per pass over the rows: 48 spread each row's conversion over enough
-// multiply-adds (12 ran ~25% slower on 4096-column rows, though 48 overflow L2 there).
-enum { CK_F16_COLS = 1024, CK_F16_VECS = 48 };
+// Vectors per pass over the rows: a whole engine batch (64), so a batch converts each
+// row once (12 a pass ran ~25% slower on 4096-column rows; 48 left a second pass of 16
+// re-reading every row from memory with little work to hide it). While the first block
+// of vectors runs, the next 4 rows are prefetched a line per step, so their conversion
+// reads cache: its stores were ~15% of F16 prefill samples on Zen 3, ~4% after. Micro-
+// benchmark, Zen 3, weights cold, 112-row calls as the engine makes them, min of 6
+// alternating: 1536x576 x 64 vectors 1.78-1.84 -> 1.72-1.75 ms, 576x1536 1.76-1.79 -> 1.61-1.72.
+enum { CK_F16_COLS = 1024, CK_F16_VECS = 64 };
 
 // Decode: R rows against one vector, prefetching as it goes. A block of short rows
 // (up to CK_F16_LINEAR bytes together: SmolLM2's) is one short stream per row, which
@@ -179,13 +184,15 @@ AVX2 CK_AI void ck_f16_rows_vec(const uint8_t *w, size_t row_bytes, const int R,
 }
 
 // Prefill: columns [c0, c1) of R converted rows (wf) against V vectors, continuing the
-// sums parked in part[r * CK_F16_VECS + v] (the first chunk starts from zeros).
+// sums parked in part[r * CK_F16_VECS + v] (the first chunk starts from zeros); pf, if
+// set, is prefetched a line per 8 columns.
 AVX2 CK_AI void ck_f16_block(const float *wf, const int R, const uint8_t *a, size_t act_stride, const int V,
-                             size_t c0, size_t c1, __m256 *part) {
+                             size_t c0, size_t c1, __m256 *part, const char *pf) {
     __m256 acc[4][3];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++) acc[r][v] = c0 ? part[r * CK_F16_VECS + v] : _mm256_setzero_ps();
     for (size_t i = c0; i < c1; i += 8) {
+        if (pf) _mm_prefetch(pf + 8 * (i - c0), _MM_HINT_T0);
         __m256 b[3];
         for (int v = 0; v < V; v++) b[v] = _mm256_loadu_ps((const float *)(a + v * act_stride) + i);
         for (int r = 0; r < R; r++) {
@@ -198,7 +205,7 @@ AVX2 CK_AI void ck_f16_block(const float *wf, const int R, const uint8_t *a, siz
 }
 
 AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R, size_t n, const uint8_t *a,
-                                size_t act_stride, size_t nv, float *y, size_t y_stride) {
+                                size_t act_stride, size_t nv, float *y, size_t y_stride, const uint8_t *next) {
     _Alignas(32) float wf[4 * CK_F16_COLS];
     __m256 part[4 * CK_F16_VECS];
     for (int r = 0; n < 8 && r < R; r++)  // no chunk to start the sums
@@ -212,10 +219,11 @@ AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R,
         }
         for (size_t v = 0; v < nv; v += 3) {
             const uint8_t *av = a + v * act_stride;
+            const char *pf = next && v == 0 ? (const char *)next + 8 * c0 : 0;
             switch (nv - v < 3 ? nv - v : 3) {
-            case 3: ck_f16_block(wf, R, av, act_stride, 3, c0, c1, part + v); break;
-            case 2: ck_f16_block(wf, R, av, act_stride, 2, c0, c1, part + v); break;
-            default: ck_f16_block(wf, R, av, act_stride, 1, c0, c1, part + v); break;
+            case 3: ck_f16_block(wf, R, av, act_stride, 3, c0, c1, part + v, pf); break;
+            case 2: ck_f16_block(wf, R, av, act_stride, 2, c0, c1, part + v, pf); break;
+            default: ck_f16_block(wf, R, av, act_stride, 1, c0, c1, part + v, pf); break;
             }
         }
     }
@@ -244,12 +252,13 @@ AVX2 static void ck_a_rows_f16(CK_ROWS_ARGS) {
         const size_t nv = nvec - v0 < CK_F16_VECS ? nvec - v0 : CK_F16_VECS;
         for (size_t r = 0; r < nrows; r += 4) {
             const uint8_t *wr = wb + r * row_bytes, *av = ab + v0 * act_stride;
+            const uint8_t *next = r + 8 <= nrows ? wr + 4 * row_bytes : 0;
             float *yr = y + v0 * y_stride + r;
             switch (nrows - r < 4 ? nrows - r : 4) {
-            case 4: ck_f16_rows_mat(wr, row_bytes, 4, cols, av, act_stride, nv, yr, y_stride); break;
-            case 3: ck_f16_rows_mat(wr, row_bytes, 3, cols, av, act_stride, nv, yr, y_stride); break;
-            case 2: ck_f16_rows_mat(wr, row_bytes, 2, cols, av, act_stride, nv, yr, y_stride); break;
-            default: ck_f16_rows_mat(wr, row_bytes, 1, cols, av, act_stride, nv, yr, y_stride); break;
+            case 4: ck_f16_rows_mat(wr, row_bytes, 4, cols, av, act_stride, nv, yr, y_stride, next); break;
+            case 3: ck_f16_rows_mat(wr, row_bytes, 3, cols, av, act_stride, nv, yr, y_stride, next); break;
+            case 2: ck_f16_rows_mat(wr, row_bytes, 2, cols, av, act_stride, nv, yr, y_stride, next); break;
+            default: ck_f16_rows_mat(wr, row_bytes, 1, cols, av, act_stride, nv, yr, y_stride, next); break;
             }
         }
     }

@@ -93,32 +93,38 @@ static int check_vector_helpers(int *checks) {
     return failures;
 }
 
-// Float weights on a ragged shape (a column tail past the last 8 and 32, a row tail,
-// vectors past the prefill blocks): every level's bits are the portable level's.
+// Float weights on ragged shapes (a column tail past the last 8 and 32, a row tail,
+// vectors past the prefill blocks; then columns past one prefill chunk and vectors past
+// one prefill pass): every level's bits are the portable level's.
 static int check_float_tails(int *checks) {
-    enum { ROWS = 13, COLS = 100, NVEC = 9 };
+    static const size_t shapes[][3] = {{13, 100, 9}, {13, 1100, 67}};  // rows, columns, vectors
     static const uint32_t types[] = {CK_TYPE_F32, CK_TYPE_F16, CK_TYPE_BF16};
-    static float src[ROWS * COLS], x[NVEC * COLS], ref[NVEC * ROWS], got[NVEC * ROWS];
-    static uint8_t w[ROWS * COLS * 4];
     int failures = 0;
-    rng_state = 7;
-    for (size_t i = 0; i < ROWS * COLS; i++) src[i] = frand();
-    for (size_t i = 0; i < NVEC * COLS; i++) x[i] = frand();
-    for (size_t t = 0; t < 3; t++) {
-        const size_t row_bytes = COLS * (types[t] == CK_TYPE_F32 ? 4 : 2);
-        for (size_t r = 0; r < ROWS; r++) ck_quantize_row(types[t], src + r * COLS, w + r * row_bytes, COLS);
-        for (size_t n = 1; n <= NVEC; n += NVEC - 1) {  // decode's kernels, then prefill's
-            for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
-                ck_dot_rows(isa, types[t], w, row_bytes, ROWS, COLS, x, COLS * 4, n, isa ? got : ref, ROWS);
-                if (isa == CK_ISA_GENERIC) { digest_add(ref, sizeof(float) * ROWS * n); continue; }
-                *checks += 1;
-                if (!same_bits(ref, got, ROWS * n)) {
-                    printf("FAIL type %u isa %d %zu columns, %zu vectors: differs from the portable level's bits\n",
-                           types[t], isa, (size_t)COLS, n);
-                    failures++;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        const size_t rows = shapes[k][0], cols = shapes[k][1], nvec = shapes[k][2];
+        float *src = malloc(sizeof(float) * rows * cols), *x = malloc(sizeof(float) * nvec * cols);
+        float *ref = malloc(sizeof(float) * nvec * rows), *got = malloc(sizeof(float) * nvec * rows);
+        uint8_t *w = malloc(rows * cols * 4);
+        rng_state = 7;
+        for (size_t i = 0; i < rows * cols; i++) src[i] = frand();
+        for (size_t i = 0; i < nvec * cols; i++) x[i] = frand();
+        for (size_t t = 0; t < 3; t++) {
+            const size_t row_bytes = cols * (types[t] == CK_TYPE_F32 ? 4 : 2);
+            for (size_t r = 0; r < rows; r++) ck_quantize_row(types[t], src + r * cols, w + r * row_bytes, cols);
+            for (size_t n = 1; n <= nvec; n += nvec - 1) {  // decode's kernels, then prefill's
+                for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
+                    ck_dot_rows(isa, types[t], w, row_bytes, rows, cols, x, cols * 4, n, isa ? got : ref, rows);
+                    if (isa == CK_ISA_GENERIC) { digest_add(ref, sizeof(float) * rows * n); continue; }
+                    *checks += 1;
+                    if (!same_bits(ref, got, rows * n)) {
+                        printf("FAIL type %u isa %d %zu columns, %zu vectors: differs from the portable level's bits\n",
+                               types[t], isa, cols, n);
+                        failures++;
+                    }
                 }
             }
         }
+        free(src); free(x); free(ref); free(got); free(w);
     }
     return failures;
 }
