@@ -227,11 +227,27 @@ AVX2 CK_AI void ck_f16_rows_mat(const uint8_t *w, size_t row_bytes, const int R,
             }
         }
     }
-    for (int r = 0; r < R; r++) {
-        const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
-        for (size_t v = 0; v < nv; v++)
-            y[v * y_stride + r] = ck_f16_finish(part[r * CK_F16_VECS + v], x, (const float *)(a + v * act_stride), n8, n);
+    // Four rows' sums for two vectors at a time (one-at-a-time sums were ~5% of F16
+    // prefill samples), then each one's scalar tail.
+    size_t v = 0;
+    for (; R == 4 && v + 2 <= nv; v += 2) {
+        __m256 acc[8];
+        for (int r = 0; r < 4; r++) {
+            acc[2 * r] = part[r * CK_F16_VECS + v];
+            acc[2 * r + 1] = part[r * CK_F16_VECS + v + 1];
+        }
+        float s[8];
+        _mm256_storeu_ps(s, ck_hsum256x8(acc));
+        for (int k = 0; k < 2; k++) {
+            const float *xv = (const float *)(a + (v + k) * act_stride);
+            for (int r = 0; r < 4; r++)
+                y[(v + k) * y_stride + r] = ck_f16_tail(s[4 * k + r], (const uint16_t *)(w + r * row_bytes), xv, n8, n);
+        }
     }
+    for (; v < nv; v++)
+        for (int r = 0; r < R; r++)
+            y[v * y_stride + r] = ck_f16_finish(part[r * CK_F16_VECS + v], (const uint16_t *)(w + r * row_bytes),
+                                                (const float *)(a + v * act_stride), n8, n);
 }
 
 AVX2 static void ck_a_rows_f16(CK_ROWS_ARGS) {
