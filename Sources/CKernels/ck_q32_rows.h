@@ -94,9 +94,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(group_rows)(const uint8_t *w, size_t row_bytes, in
     for (int r = 0; r < n; r++) rp[r] = w + (size_t)(r < nr ? r : nr - 1) * row_bytes;
 }
 
-// The first nr lanes of v (one per row) to y[0..nr). A masked store: the copy loop it
-// replaces became a memcpy call (and a vzeroupper) per group of rows, ~2.5% of Q4_0
-// prefill and more of decode in a profile on Zen 3.
+// The first nr lanes of v (one per row) to y[0..nr). A masked store: clang turned the
+// copy loop it replaces into a memcpy call (and a vzeroupper) per group of rows, 2.4%
+// of a Q4_0 prefill profile on Zen 3 (no speed change the micro-benchmark resolved).
 CK_Q32_ATTR CK_AI void CK_Q32(store_rows8)(float *y, __m256 v, int nr) {
     if (nr == 8) {
         _mm256_storeu_ps(y, v);
