@@ -62,23 +62,22 @@ extension InferenceSession {
             eachToken(n) { t in VectorOps.siluMul(hidden + t * ffn, hidden2 + t * ffn, count: ffn) }
             project(layer.down, hidden, n, xb)
         }
-        eachToken(n) { t in VectorOps.add(xb + t * dim, into: x + t * dim, count: dim) }
         position = start + n
 
-        // 5. Final norm and output head, only for the rows asked for.
+        // 5. The last block's residual add, final norm and output head, only for the
+        // rows asked for: x is not read again after this batch, so other rows skip the add.
         switch logitsRows {
         case .none:
             return
         case .last:
+            let last = n - 1
+            VectorOps.add(xb + last * dim, into: x + last * dim, count: dim)
             model.outputNorm.withUnsafeBufferPointer { w in
-                VectorOps.rmsNorm(x + (n - 1) * dim, w.baseAddress!, xb, count: dim, epsilon: eps)
+                VectorOps.rmsNorm(x + last * dim, w.baseAddress!, xb, count: dim, epsilon: eps)
             }
             project(model.output, xb, 1, logits)
         case .all:
-            model.outputNorm.withUnsafeBufferPointer { w in
-                let w = w.baseAddress!
-                eachToken(n) { t in VectorOps.rmsNorm(x + t * dim, w, xb + t * dim, count: dim, epsilon: eps) }
-            }
+            residualNorm(model.outputNorm, n, addingBack: true)
             project(model.output, xb, n, logits)
         }
     }
