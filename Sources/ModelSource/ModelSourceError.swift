@@ -63,7 +63,7 @@ public enum ModelSourceError: Error, CustomStringConvertible, Equatable, Sendabl
             return "not enough space in \(directory): need \(Self.megabytes(needed)) MB, \(Self.megabytes(free)) MB free; "
                 + "raise the function's EphemeralStorage (Lambda /tmp, 512 to 10240 MB) or choose another --dir"
         case .networkFailure(let bucket, let key, let attempts, let lastError):
-            return "downloading s3://\(bucket)/\(key) failed after \(attempts) attempts: \(lastError)"
+            return "downloading s3://\(bucket)/\(key) failed after \(attempts == 1 ? "1 attempt (no retries)" : "\(attempts) attempts"): \(lastError)"
         case .objectChanged(let bucket, let key):
             return "s3://\(bucket)/\(key) was replaced while it was being downloaded (its ETag changed); try again"
         case .unexpectedStatus(let bucket, let key, let operation, let status, let code, let message):

@@ -23,6 +23,14 @@ import Testing
         #expect(text.contains("expected sha256 aa, got bb"))
     }
 
+    @Test("a network failure counts its attempts in words that read right for one (--max-retries 0) and for several")
+    func attemptCount() {
+        let one = ModelSourceError.networkFailure(bucket: "b", key: "k", attempts: 1, lastError: "reset").description
+        #expect(one.contains("failed after 1 attempt (no retries): reset"), "\(one)")
+        let three = ModelSourceError.networkFailure(bucket: "b", key: "k", attempts: 3, lastError: "reset").description
+        #expect(three.contains("failed after 3 attempts: reset"), "\(three)")
+    }
+
     static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     static let token = "FwoGZXIvYXdzEXAMPLETOKEN"
     static let mapping = S3ErrorMapping(configuredRegion: "us-east-1",
