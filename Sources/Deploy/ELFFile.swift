@@ -62,6 +62,10 @@ public struct ELFFile: Sendable, Equatable {
     public var neededLibraries: [String]
     public var versionNeeds: [VersionNeed]
     public var versionedImports: [VersionedImport]
+    /// Where the last loadable segment (PT_LOAD) ends in the file: the bytes the loader
+    /// maps. What follows (symbol tables, debug info, section headers) is what `strip`
+    /// removes; 0 for an image without loadable segments.
+    public var loadedBytes: Int64
 
     /// No interpreter and no shared libraries: nothing to load at run time.
     public var isStaticallyLinked: Bool { interpreter == nil && neededLibraries.isEmpty }
@@ -72,7 +76,7 @@ public struct ELFFile: Sendable, Equatable {
 
     public init(
         machine: Machine, isPositionIndependent: Bool, interpreter: String?, neededLibraries: [String],
-        versionNeeds: [VersionNeed], versionedImports: [VersionedImport]
+        versionNeeds: [VersionNeed], versionedImports: [VersionedImport], loadedBytes: Int64 = 0
     ) {
         self.machine = machine
         self.isPositionIndependent = isPositionIndependent
@@ -80,6 +84,7 @@ public struct ELFFile: Sendable, Equatable {
         self.neededLibraries = neededLibraries
         self.versionNeeds = versionNeeds
         self.versionedImports = versionedImports
+        self.loadedBytes = loadedBytes
     }
 
     /// Reads and parses the file at `path`. Checks the magic before reading the rest, so
@@ -138,6 +143,7 @@ private struct ELFParser {
     static let sectionDynamicSymbols: UInt32 = 11
     static let sectionVersionNeeds: UInt32 = 0x6FFF_FFFE
     static let sectionVersionSymbols: UInt32 = 0x6FFF_FFFF
+    static let programLoad: UInt32 = 1
     static let programInterpreter: UInt32 = 3
     static let dynamicNeeded: UInt64 = 1
     static let symbolEntrySize: UInt64 = 24
@@ -161,19 +167,19 @@ private struct ELFParser {
         guard type == 2 || type == 3 else { throw error(.notAnExecutable(type: type)) }
         let machine = ELFFile.Machine(try data.u16(18, "e_machine"))
 
-        let interpreter = try readInterpreter()
+        let (interpreter, loadedBytes) = try readProgramHeaders()
         let sections = try readSections()
         if sections.isEmpty {
             guard interpreter == nil else { throw error(.noSectionHeaders) }
             return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: nil, neededLibraries: [],
-                           versionNeeds: [], versionedImports: [])
+                           versionNeeds: [], versionedImports: [], loadedBytes: loadedBytes)
         }
 
         let needed = try readNeeded(sections)
         let (needs, byIndex) = try readVersionNeeds(sections)
         let imports = try readVersionedImports(sections, versions: byIndex)
         return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: interpreter,
-                       neededLibraries: needed, versionNeeds: needs, versionedImports: imports)
+                       neededLibraries: needed, versionNeeds: needs, versionedImports: imports, loadedBytes: loadedBytes)
     }
 
     private func error(_ problem: ELFError.Problem) -> ELFError {
@@ -182,23 +188,33 @@ private struct ELFParser {
 
     // MARK: Program headers
 
-    private func readInterpreter() throws(ELFError) -> String? {
+    /// PT_INTERP's path, if any, and where the last PT_LOAD segment ends in the file.
+    private func readProgramHeaders() throws(ELFError) -> (interpreter: String?, loadedBytes: Int64) {
         let offset = try data.u64(32, "e_phoff")
         let entrySize = UInt64(try data.u16(54, "e_phentsize"))
         let count = UInt64(try data.u16(56, "e_phnum"))
-        guard count > 0 else { return nil }
+        guard count > 0 else { return (nil, 0) }
         guard entrySize >= 56 else { throw error(.badField(what: "e_phentsize", value: entrySize, expected: "at least 56")) }
         let table = try data.table(offset: offset, count: count, size: entrySize, what: "the program header table")
+        var interpreter: String?
+        var loadEnd = 0
         for i in 0..<Int(count) {
             let base = table.lowerBound + i * Int(entrySize)
-            guard try data.u32(base, "p_type") == Self.programInterpreter else { continue }
-            let at = try data.u64(base + 8, "PT_INTERP p_offset")
-            let size = try data.u64(base + 32, "PT_INTERP p_filesz")
-            let range = try data.range(offset: at, size: size, what: "the interpreter path (PT_INTERP)")
-            let path = data.bytes[range].prefix { $0 != 0 }
-            return String(decoding: path, as: UTF8.self)
+            switch try data.u32(base, "p_type") {
+            case Self.programLoad:
+                let at = try data.u64(base + 8, "PT_LOAD p_offset")
+                let size = try data.u64(base + 32, "PT_LOAD p_filesz")
+                loadEnd = max(loadEnd, try data.range(offset: at, size: size, what: "a loadable segment (PT_LOAD)").upperBound)
+            case Self.programInterpreter where interpreter == nil:
+                let at = try data.u64(base + 8, "PT_INTERP p_offset")
+                let size = try data.u64(base + 32, "PT_INTERP p_filesz")
+                let range = try data.range(offset: at, size: size, what: "the interpreter path (PT_INTERP)")
+                interpreter = String(decoding: data.bytes[range].prefix { $0 != 0 }, as: UTF8.self)
+            default:
+                continue
+            }
         }
-        return nil
+        return (interpreter, Int64(loadEnd))
     }
 
     // MARK: Section headers

@@ -130,6 +130,9 @@ public enum Packager {
         }
     }
 
+    /// Symbols and debug info past this size get a warning suggesting `strip`.
+    static let strippableWarningBytes: Int64 = 16 << 20
+
     static func inspectBinary(_ request: PackageRequest, limits: LambdaLimits,
                               warnings: inout [String]) throws(PackageError) -> BinaryInspection {
         let elf: ELFFile
@@ -140,6 +143,13 @@ public enum Packager {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: request.binaryPath)[.size] as? NSNumber)?.int64Value ?? 0
         let binary = BinaryInspection(path: request.binaryPath, bytes: size, elf: elf, limits: limits)
+        let unmapped = size - elf.loadedBytes
+        if elf.loadedBytes > 0, unmapped > strippableWarningBytes {
+            warnings.append("the binary carries \(Format.megabytes(unmapped)) that the loader never maps (symbol tables, "
+                + "debug info): `strip` it before packaging to make "
+                + (request.source == .s3 ? "function.zip" : "the image") + " that much smaller (`lambda-llm study` "
+                + "counts a binary at its stripped size, \(Format.megabytes(elf.loadedBytes)) for this one)")
+        }
         if let found = binary.architecture, let requested = request.architecture, found != requested {
             throw .wrongArchitecture(path: request.binaryPath, found: found, requested: requested)
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deploy
 import Foundation
 import ModelFiles
 import Study
@@ -86,6 +87,10 @@ struct StudyCommand: ParsableCommand {
         config.evalTokens = evalTokens ?? (synthetic == nil ? 1024 : 0)
         config.s3MegabytesPerSecond = s3Mbps
         config.lambdaMemoryMB = lambdaMemory
+        // The zip and image verdicts count this binary as `package` advises shipping it: stripped.
+        if let elf = try? ELFFile.read(path: config.executable), elf.loadedBytes > 0 {
+            config.deployedExecutableBytes = elf.loadedBytes
+        }
         if config.evalTokens > 0 {
             let path = corpus ?? AssetCache.path("corpus/prideprejudice.txt")
             guard FileManager.default.isReadableFile(atPath: path) else {

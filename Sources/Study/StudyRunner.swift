@@ -34,6 +34,9 @@ public struct StudyRunner: Sendable {
         public var lambdaMemoryMB: Int?
         /// This program: children run `<executable> bench|convert|evaluate|synthesize`.
         public var executable: String
+        /// What a deployment of `executable` weighs: its stripped size when the caller can
+        /// read it from the ELF headers; nil counts the file as it is.
+        public var deployedExecutableBytes: Int64?
 
         public init(source: Source, types: [String], outputDirectory: String, modelsDirectory: String,
                     threadCounts: [Int], executable: String) {
@@ -245,7 +248,7 @@ public struct StudyRunner: Sendable {
             prefillTokensPerSecond: prefill, decodeTokensPerSecond: decode,
             promptTokens: configuration.promptTokens, genTokens: configuration.genTokens,
             s3MegabytesPerSecond: configuration.s3MegabytesPerSecond,
-            runtimeBytes: Self.runtimeBytes(configuration.executable),
+            runtimeBytes: (configuration.deployedExecutableBytes ?? Self.fileSize(configuration.executable)) + Self.baseLayerBytes,
             requestedMemoryMB: configuration.lambdaMemoryMB
         )
         return LambdaPlanner.verdict(for: input)
@@ -298,10 +301,8 @@ public struct StudyRunner: Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
-    /// Our binary plus a small base layer: what a deployment adds to the model file.
-    static func runtimeBytes(_ executable: String) -> Int64 {
-        fileSize(executable) + 64 << 20
-    }
+    /// A small base layer, added to our binary: what a deployment adds to the model file.
+    static let baseLayerBytes: Int64 = 64 << 20
 
     /// Conversions carry the synthesizer's marker into the GGUF metadata.
     static func isSynthetic(_ file: String?) -> Bool {

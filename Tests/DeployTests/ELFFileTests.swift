@@ -23,6 +23,25 @@ import Testing
         // Symbols that need some GLIBC_ version are found, and each names a library.
         #expect(elf.versionedImports.contains { $0.version.hasPrefix("GLIBC_") && !$0.symbol.isEmpty })
         #expect(elf.versionNeeds.contains { $0.file.hasPrefix("libc.so") })
+        // Its loadable segments end inside the file, before the symbol tables.
+        let size = try FileManager.default.attributesOfItem(atPath: Self.runningBinary)[.size] as! NSNumber
+        #expect(elf.loadedBytes > 0 && elf.loadedBytes < size.int64Value)
+    }
+
+    @Test("the loaded size is where the last PT_LOAD segment ends; one past the end of the file is refused")
+    func loadedBytes() throws {
+        var image = ELFTestImage()
+        image.padding = 4096
+        image.loadSegment = (offset: 0, size: 300)
+        #expect(try ELFFile(bytes: image.bytes(), file: "x").loadedBytes == 300)
+        #expect(try ELFFile(bytes: ELFTestImage().bytes(), file: "x").loadedBytes == 0)
+        image.loadSegment = (offset: 64, size: 1 << 30)
+        do {
+            _ = try ELFFile(bytes: image.bytes(), file: "x")
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.description.contains("a loadable segment (PT_LOAD)"), "\(error)")
+        }
     }
 
     @Test("a synthetic image reads back its machine, interpreter, libraries, version needs and versioned imports")

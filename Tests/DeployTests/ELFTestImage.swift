@@ -17,6 +17,8 @@ struct ELFTestImage {
     var defined: [(symbol: String, version: String?)] = [("main", nil)]
     /// Bytes appended after the tables (a stand-in for code, to make the file bigger).
     var padding = 0
+    /// A PT_LOAD segment's file range (offset, size), after PT_INTERP; nil: none.
+    var loadSegment: (offset: UInt64, size: UInt64)?
 
     static let sht = (strtab: UInt32(3), dynamic: UInt32(6), dynsym: UInt32(11), verneed: UInt32(0x6FFF_FFFE),
                       versym: UInt32(0x6FFF_FFFF))
@@ -79,7 +81,7 @@ struct ELFTestImage {
 
         // Layout: header, program header, interpreter, sections, section headers.
         var out = [UInt8](repeating: 0, count: 64)
-        let phnum = interpreter == nil ? 0 : 1
+        let phnum = (interpreter == nil ? 0 : 1) + (loadSegment == nil ? 0 : 1)
         out += [UInt8](repeating: 0, count: 56 * phnum)
         var interpOffset = 0
         var interpSize = 0
@@ -140,18 +142,20 @@ struct ELFTestImage {
         header.le16(UInt16(sections.count))
         header.le16(0)
         out.replaceSubrange(0..<64, with: header)
-        if phnum > 0 {
-            var ph: [UInt8] = []
-            ph.le32(3)
+        var ph: [UInt8] = []
+        func segment(type: UInt32, offset: UInt64, size: UInt64) {
+            ph.le32(type)
             ph.le32(4)
-            ph.le64(UInt64(interpOffset))
+            ph.le64(offset)
             ph.le64(0)
             ph.le64(0)
-            ph.le64(UInt64(interpSize))
-            ph.le64(UInt64(interpSize))
+            ph.le64(size)
+            ph.le64(size)
             ph.le64(1)
-            out.replaceSubrange(64..<120, with: ph)
         }
+        if interpreter != nil { segment(type: 3, offset: UInt64(interpOffset), size: UInt64(interpSize)) }
+        if let loadSegment { segment(type: 1, offset: loadSegment.offset, size: loadSegment.size) }
+        out.replaceSubrange(64..<(64 + ph.count), with: ph)
         return out
     }
 

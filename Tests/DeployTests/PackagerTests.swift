@@ -175,6 +175,19 @@ import Testing
             .contains("--static-swift-stdlib"))
     }
 
+    @Test("a binary carrying more than 16 MB past its loaded segments is packaged with advice to strip it")
+    func strippable() throws {
+        let model = try DeployFixtures.tinyModel()
+        var image = ELFTestImage()
+        image.loadSegment = (offset: 0, size: 4096)
+        image.padding = 17 << 20
+        let unstripped = try Packager.package(try request(model: model, binary: try image.write(name: "unstripped")))
+        #expect(unstripped.warnings.contains { $0.contains("`strip` it") && $0.contains("the image") }, "\(unstripped.warnings)")
+        image.padding = 1 << 20
+        let lean = try Packager.package(try request(model: model, binary: try image.write(name: "lean")))
+        #expect(!lean.warnings.contains { $0.contains("strip") }, "\(lean.warnings)")
+    }
+
     @Test("a binary needing glibc newer than 2.34 is refused unless --skip-glibc-check")
     func glibcTooNew() throws {
         let model = try DeployFixtures.tinyModel()
