@@ -88,8 +88,8 @@ struct StudyCommand: ParsableCommand {
         config.s3MegabytesPerSecond = s3Mbps
         config.lambdaMemoryMB = lambdaMemory
         // The zip and image verdicts count this binary as `package` advises shipping it: stripped.
-        if let elf = try? ELFFile.read(path: config.executable), elf.loadedBytes > 0 {
-            config.deployedExecutableBytes = elf.loadedBytes
+        if let loaded = try? ELFFile.loadedBytes(path: config.executable), loaded > 0 {
+            config.deployedExecutableBytes = loaded
         }
         if config.evalTokens > 0 {
             let path = corpus ?? AssetCache.path("corpus/prideprejudice.txt")
