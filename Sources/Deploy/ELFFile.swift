@@ -113,41 +113,6 @@ public struct ELFFile: Sendable, Equatable {
         }
     }
 
-    /// Where the last PT_LOAD segment of the file at `path` ends (see `loadedBytes`),
-    /// reading only the ELF header and the program header table. For callers that must
-    /// stay small: a child started with posix_spawn (vfork) reports its parent's
-    /// high-water RSS as its own maximum, so reading a 100 MB binary whole in the study's
-    /// parent made every variant measure 0.22 GB.
-    public static func loadedBytes(path: String) throws(ELFError) -> Int64 {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ELFError(file: path, problem: .io(message: "cannot open it (missing or unreadable)"))
-        }
-        defer { try? handle.close() }
-        do {
-            let size = try handle.seekToEnd()
-            try handle.seek(toOffset: 0)
-            let header = ELFBytes(bytes: Array(try handle.read(upToCount: 64) ?? Data()), file: path)
-            var prefix = header.bytes
-            if header.count == 64 {
-                // The header and the program header table, bounded: a table needs at most 65535 x 64 KB.
-                let (tableBytes, o1) = UInt64(try header.u16(56, "e_phnum")).multipliedReportingOverflow(
-                    by: UInt64(try header.u16(54, "e_phentsize")))
-                let (end, o2) = try header.u64(32, "e_phoff").addingReportingOverflow(tableBytes)
-                guard !o1, !o2, end <= size else {
-                    throw ELFError(file: path, problem: .truncated(what: "the program header table", offset: try header.u64(32, "e_phoff"),
-                                                                   needed: tableBytes, fileSize: Int(clamping: size)))
-                }
-                try handle.seek(toOffset: 0)
-                prefix = Array(try handle.read(upToCount: Int(max(end, 64))) ?? Data())
-            }
-            return try ELFParser(ELFBytes(bytes: prefix, file: path), fileSize: Int(clamping: size)).loadedBytes()
-        } catch let error as ELFError {
-            throw error
-        } catch {
-            throw ELFError(file: path, problem: .io(message: "\(error)"))
-        }
-    }
-
     /// Parses an ELF image held in memory; `file` names it in messages.
     public init(bytes: [UInt8], file: String) throws(ELFError) {
         self = try ELFParser(ELFBytes(bytes: bytes, file: file)).parse()
@@ -158,13 +123,8 @@ public struct ELFFile: Sendable, Equatable {
 /// section, the version needs and the symbol versions.
 private struct ELFParser {
     let data: ELFBytes
-    /// The whole file's size, when `data` holds only its headers.
-    let fileSize: Int
 
-    init(_ data: ELFBytes, fileSize: Int? = nil) {
-        self.data = data
-        self.fileSize = fileSize ?? data.count
-    }
+    init(_ data: ELFBytes) { self.data = data }
 
     struct Section {
         var index: Int
@@ -191,30 +151,6 @@ private struct ELFParser {
     static let versionRecordSize: UInt64 = 16
 
     func parse() throws(ELFError) -> ELFFile {
-        let (type, machine) = try readHeader()
-        let (interpreter, loadedBytes) = try readProgramHeaders(interpreter: true)
-        let sections = try readSections()
-        if sections.isEmpty {
-            guard interpreter == nil else { throw error(.noSectionHeaders) }
-            return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: nil, neededLibraries: [],
-                           versionNeeds: [], versionedImports: [], loadedBytes: loadedBytes)
-        }
-
-        let needed = try readNeeded(sections)
-        let (needs, byIndex) = try readVersionNeeds(sections)
-        let imports = try readVersionedImports(sections, versions: byIndex)
-        return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: interpreter,
-                       neededLibraries: needed, versionNeeds: needs, versionedImports: imports, loadedBytes: loadedBytes)
-    }
-
-    /// The header checks, then only the loadable segments' end.
-    func loadedBytes() throws(ELFError) -> Int64 {
-        _ = try readHeader()
-        return try readProgramHeaders(interpreter: false).loadedBytes
-    }
-
-    /// Checks the identification and returns e_type and e_machine.
-    private func readHeader() throws(ELFError) -> (type: UInt16, machine: ELFFile.Machine) {
         guard data.count >= 4, Array(data.bytes[0..<4]) == [0x7F, 0x45, 0x4C, 0x46] else {
             throw error(.notELF(found: Array(data.bytes.prefix(4))))
         }
@@ -229,7 +165,21 @@ private struct ELFParser {
         guard version == 1 else { throw error(.unsupportedVersion(version)) }
         let type = try data.u16(16, "e_type")
         guard type == 2 || type == 3 else { throw error(.notAnExecutable(type: type)) }
-        return (type, ELFFile.Machine(try data.u16(18, "e_machine")))
+        let machine = ELFFile.Machine(try data.u16(18, "e_machine"))
+
+        let (interpreter, loadedBytes) = try readProgramHeaders()
+        let sections = try readSections()
+        if sections.isEmpty {
+            guard interpreter == nil else { throw error(.noSectionHeaders) }
+            return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: nil, neededLibraries: [],
+                           versionNeeds: [], versionedImports: [], loadedBytes: loadedBytes)
+        }
+
+        let needed = try readNeeded(sections)
+        let (needs, byIndex) = try readVersionNeeds(sections)
+        let imports = try readVersionedImports(sections, versions: byIndex)
+        return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: interpreter,
+                       neededLibraries: needed, versionNeeds: needs, versionedImports: imports, loadedBytes: loadedBytes)
     }
 
     private func error(_ problem: ELFError.Problem) -> ELFError {
@@ -238,9 +188,8 @@ private struct ELFParser {
 
     // MARK: Program headers
 
-    /// PT_INTERP's path (when asked for and present) and where the last PT_LOAD segment
-    /// ends in the file.
-    private func readProgramHeaders(interpreter wanted: Bool) throws(ELFError) -> (interpreter: String?, loadedBytes: Int64) {
+    /// PT_INTERP's path, if any, and where the last PT_LOAD segment ends in the file.
+    private func readProgramHeaders() throws(ELFError) -> (interpreter: String?, loadedBytes: Int64) {
         let offset = try data.u64(32, "e_phoff")
         let entrySize = UInt64(try data.u16(54, "e_phentsize"))
         let count = UInt64(try data.u16(56, "e_phnum"))
@@ -255,12 +204,8 @@ private struct ELFParser {
             case Self.programLoad:
                 let at = try data.u64(base + 8, "PT_LOAD p_offset")
                 let size = try data.u64(base + 32, "PT_LOAD p_filesz")
-                let (end, overflow) = at.addingReportingOverflow(size)
-                guard !overflow, end <= UInt64(fileSize) else {
-                    throw error(.truncated(what: "a loadable segment (PT_LOAD)", offset: at, needed: size, fileSize: fileSize))
-                }
-                loadEnd = max(loadEnd, Int(end))
-            case Self.programInterpreter where wanted && interpreter == nil:
+                loadEnd = max(loadEnd, try data.range(offset: at, size: size, what: "a loadable segment (PT_LOAD)").upperBound)
+            case Self.programInterpreter where interpreter == nil:
                 let at = try data.u64(base + 8, "PT_INTERP p_offset")
                 let size = try data.u64(base + 32, "PT_INTERP p_filesz")
                 let range = try data.range(offset: at, size: size, what: "the interpreter path (PT_INTERP)")

@@ -34,9 +34,11 @@ public struct StudyRunner: Sendable {
         public var lambdaMemoryMB: Int?
         /// This program: children run `<executable> bench|convert|evaluate|synthesize`.
         public var executable: String
-        /// What a deployment of `executable` weighs: its stripped size when the caller can
-        /// read it from the ELF headers; nil counts the file as it is.
-        public var deployedExecutableBytes: Int64?
+        /// What a deployment of `executable` weighs, asked once every child has run (the
+        /// answer may read the whole binary, and children started with posix_spawn report
+        /// the parent's high-water RSS as their own maximum); nil, or no answer, counts the
+        /// file as it is.
+        public var deployedExecutableBytes: (@Sendable () -> Int64?)?
 
         public init(source: Source, types: [String], outputDirectory: String, modelsDirectory: String,
                     threadCounts: [Int], executable: String) {
@@ -121,8 +123,9 @@ public struct StudyRunner: Sendable {
             try measureAccuracy(&variants, corpus: corpus, meaningful: !synthetic)
         }
 
+        let executableBytes = config.deployedExecutableBytes?() ?? Self.fileSize(config.executable)
         for index in variants.indices {
-            variants[index].verdict = verdict(for: variants[index])
+            variants[index].verdict = verdict(for: variants[index], executableBytes: executableBytes)
         }
         var results = StudyResults(
             createdAt: ISO8601DateFormatter().string(from: Date()),
@@ -236,7 +239,7 @@ public struct StudyRunner: Sendable {
         }
     }
 
-    private func verdict(for variant: VariantResult) -> LambdaVerdict? {
+    private func verdict(for variant: VariantResult, executableBytes: Int64) -> LambdaVerdict? {
         guard let headline = variant.headlineRun else { return nil }
         var prefill: [Int: Double] = [:], decode: [Int: Double] = [:]
         for run in variant.runs {
@@ -248,7 +251,7 @@ public struct StudyRunner: Sendable {
             prefillTokensPerSecond: prefill, decodeTokensPerSecond: decode,
             promptTokens: configuration.promptTokens, genTokens: configuration.genTokens,
             s3MegabytesPerSecond: configuration.s3MegabytesPerSecond,
-            runtimeBytes: (configuration.deployedExecutableBytes ?? Self.fileSize(configuration.executable)) + Self.baseLayerBytes,
+            runtimeBytes: executableBytes + Self.baseLayerBytes,
             requestedMemoryMB: configuration.lambdaMemoryMB
         )
         return LambdaPlanner.verdict(for: input)

@@ -42,19 +42,6 @@ import Testing
         } catch {
             #expect(error.description.contains("a loadable segment (PT_LOAD)"), "\(error)")
         }
-        #expect(throws: ELFError.self) { try ELFFile.loadedBytes(path: try image.write(name: "past-the-end")) }
-    }
-
-    @Test("reading only the headers finds the same loaded size as reading the whole file")
-    func loadedBytesFromHeaders() throws {
-        #expect(try ELFFile.loadedBytes(path: Self.runningBinary) == ELFFile.read(path: Self.runningBinary).loadedBytes)
-        var image = ELFTestImage()
-        image.loadSegment = (offset: 0, size: 300)
-        image.padding = 4096
-        #expect(try ELFFile.loadedBytes(path: try image.write(name: "with-load")) == 300)
-        let model = try GGUFTestFiles.temporaryDirectory() + "/model.gguf"
-        try Data("GGUF".utf8 + [UInt8](repeating: 0, count: 100)).write(to: URL(fileURLWithPath: model))
-        #expect(throws: ELFError.self) { try ELFFile.loadedBytes(path: model) }
     }
 
     @Test("a synthetic image reads back its machine, interpreter, libraries, version needs and versioned imports")
