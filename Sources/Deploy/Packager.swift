@@ -145,10 +145,12 @@ public enum Packager {
         let binary = BinaryInspection(path: request.binaryPath, bytes: size, elf: elf, limits: limits)
         let unmapped = size - elf.loadedBytes
         if elf.loadedBytes > 0, unmapped > strippableWarningBytes {
+            let study = RuntimeBinaryCheck.strippedBytes(of: elf).map {
+                " (`lambda-llm study` counts a binary at its stripped size, \(Format.megabytes($0)) for this one)"
+            } ?? ""
             warnings.append("the binary carries \(Format.megabytes(unmapped)) that the loader never maps (symbol tables, "
                 + "debug info): `strip` it before packaging to make "
-                + (request.source == .s3 ? "function.zip" : "the image") + " that much smaller (`lambda-llm study` "
-                + "counts a binary at its stripped size, \(Format.megabytes(elf.loadedBytes)) for this one)")
+                + (request.source == .s3 ? "function.zip" : "the image") + " that much smaller" + study)
         }
         if let found = binary.architecture, let requested = request.architecture, found != requested {
             throw .wrongArchitecture(path: request.binaryPath, found: found, requested: requested)

@@ -88,13 +88,9 @@ struct StudyCommand: ParsableCommand {
         config.s3MegabytesPerSecond = s3Mbps
         config.lambdaMemoryMB = lambdaMemory
         // The zip and image verdicts count this binary as `package` advises shipping it,
-        // stripped, when it is deployable as it is; one needing the Swift runtime as shared
-        // libraries counts as a whole file, as before (its static build is larger than its
-        // own loaded segments: 78.8 against 21.4 MB here).
+        // stripped, where that size means something (else as its whole file).
         config.deployedExecutableBytes = { [executable = config.executable] in
-            guard let elf = try? ELFFile.read(path: executable), elf.loadedBytes > 0,
-                  !elf.neededLibraries.contains(where: RuntimeBinaryCheck.isSwiftRuntimeLibrary) else { return nil }
-            return elf.loadedBytes
+            (try? ELFFile.read(path: executable)).flatMap(RuntimeBinaryCheck.strippedBytes(of:))
         }
         if config.evalTokens > 0 {
             let path = corpus ?? AssetCache.path("corpus/prideprejudice.txt")

@@ -44,6 +44,16 @@ import Testing
         }
     }
 
+    @Test("the stripped size counts for a binary with the Swift runtime linked in, not for one needing it shared")
+    func strippedBytes() throws {
+        var image = ELFTestImage()
+        image.loadSegment = (offset: 0, size: 300)
+        #expect(RuntimeBinaryCheck.strippedBytes(of: try ELFFile(bytes: image.bytes(), file: "x")) == 300)
+        image.needed = ["libswiftCore.so", "libc.so.6"]
+        #expect(RuntimeBinaryCheck.strippedBytes(of: try ELFFile(bytes: image.bytes(), file: "x")) == nil)
+        #expect(RuntimeBinaryCheck.strippedBytes(of: try ELFFile(bytes: ELFTestImage().bytes(), file: "x")) == nil)
+    }
+
     @Test("a synthetic image reads back its machine, interpreter, libraries, version needs and versioned imports")
     func syntheticImage() throws {
         var image = ELFTestImage()
