@@ -129,6 +129,7 @@ VNNI static inline __m256i ck_v_dp(__m256i u, __m256i s) {
 #define CK_Q32_DOT ck_v_dp
 #define CK_Q32_DOTACC(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
 #define CK_Q32(name) ck_v_##name
+#define CK_Q32_LANE_VECS 2
 #define CK_Q32_PACKED
 #include "ck_q32_rows.h"
 #undef CK_Q32_PACKED

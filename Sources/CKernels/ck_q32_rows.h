@@ -4,14 +4,17 @@
 //   CK_Q32_DOT    u8 x s8 -> int32 lanes, each the exact sum of 4 products,
 //   CK_Q32_DOTACC the same added to an int32 accumulator,
 //   CK_Q32(name)  its prefix for a name,
-//   CK_Q32_PACKED (optional) to add the packed Q8_0/Q4_1 prefill (needs 32 registers),
+//   CK_Q32_LANE_VECS vectors per pass of the packed Q4_1/Q8_0 prefill: 2 with 32
+//                 registers, 1 with AVX2's 16,
+//   CK_Q32_PACKED (optional, VNNI) to pack Q8_0 as w + 128 (one accumulating dot per
+//                 group) instead of as signed bytes and their magnitudes,
 // and includes ck_x86.h first. Levels differ only in how they form the exact integer
 // sums (AVX2's int16 step cannot saturate here: u <= 128, Q8_0's |w| even for a file's
 // -128, or <= 15, a nibble; |s| <= 127, an activation), so every level gives the same
 // bits, and forced dispatch changes speed, never tokens.
 // ---- Q4_1 and Q8_0: one row at a time ----
-// (Q4_0 takes one row per register lane, below; at VNNI, Q4_1 and Q8_0 prefill too,
-// in the tiles' order.)
+// (Q4_0 takes one row per register lane, below; Q4_1 and Q8_0 prefill too, in the
+// tiles' order.)
 // One tile function per type dots one weight row with V (<= 4) activation vectors (V
 // a compile-time constant at every call site), so a weight block is loaded and
 // unpacked once for that many products. Each (row, vector) pair keeps one accumulator
@@ -190,9 +193,10 @@ CK_Q32_ATTR CK_AI void CK_Q32(transpose8)(const __m256i *u, __m256i *out) {
 }
 
 // Packs blocks [0, nb) of eight rows (Q4_0, Q4_1 or Q8_0): nibbles unpacked as decode
-// unpacks them, Q8_0's signed bytes offset by +128 to unsigned; Q4_1's minimums to mins.
+// unpacks them; Q4_1's minimums to mins; Q8_0's signed bytes offset by +128 to
+// unsigned, or, given absw, kept signed with their magnitudes to absw[8 * block + g].
 CK_Q32_ATTR CK_AI void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, size_t row_bytes, int nr, size_t nb,
-                                        CK_Q32(oct_block) *out, __m256 *mins) {
+                                        CK_Q32(oct_block) *out, __m256 *mins, __m256i *absw) {
     const size_t bytes = type == CK_TYPE_Q4_0 ? sizeof(ck_block_q4_0)
                          : type == CK_TYPE_Q4_1 ? sizeof(ck_block_q4_1) : sizeof(ck_block_q8_0);
     const size_t qs = type == CK_TYPE_Q4_1 ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
@@ -203,13 +207,14 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, s
         uint16_t d[8], m[8];
         for (int r = 0; r < 8; r++) {
             const uint8_t *b = rp[r] + i * bytes;
-            u[r] = type == CK_TYPE_Q8_0
-                       ? _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + qs)), _mm256_set1_epi8((char)0x80))
-                       : ck_unpack_nibbles(b + qs);
+            u[r] = type != CK_TYPE_Q8_0 ? ck_unpack_nibbles(b + qs)
+                   : absw ? _mm256_loadu_si256((const __m256i *)(b + qs))
+                          : _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + qs)), _mm256_set1_epi8((char)0x80));
             memcpy(&d[r], b, 2);
             if (type == CK_TYPE_Q4_1) memcpy(&m[r], b + 2, 2);
         }
         CK_Q32(transpose8)(u, out[i].w);
+        for (int g = 0; absw && g < 8; g++) absw[8 * i + g] = _mm256_abs_epi8(out[i].w[g]);
         out[i].d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)d));
         if (type == CK_TYPE_Q4_1) mins[i] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)m));
     }
@@ -241,9 +246,10 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, siz
     for (int v = 0; v < V; v++) CK_Q32(oct_store)(acc[v], off[v], nr, y + v * y_stride);
 }
 
-// Widest rows whose packed form (288 bytes a block, Q4_1 32 more) the packed drivers
-// keep on the stack: 14336 columns, 126 KB (Llama-3-8B's FFN). Wider rows run the
-// unpacked kernels.
+// Widest rows whose packed form (288 bytes a block; Q4_1 32 more; AVX2's Q8_0 256
+// more, the magnitudes) the packed drivers keep on the stack: 14336 columns, 126 KB
+// (238 KB for AVX2's Q8_0; pool workers have 1 MB stacks) for Llama-3-8B's FFN.
+// Wider rows run the unpacked kernels.
 #define CK_Q32_PACK_BLOCKS 448
 // Fewest vectors for which packing pays: below, decode's kernel per vector is faster.
 #define CK_Q4_0_PACK_MIN_VECS 3
@@ -261,7 +267,7 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
     CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];
     for (size_t r = 0; r < nrows; r += 8) {
         const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
-        CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk, 0);
+        CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk, 0, 0);
         size_t v = 0;
         for (; v + 4 <= nvec; v += 4)
             CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 4, y + v * y_stride + r, y_stride, nr);
@@ -304,21 +310,26 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1))
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0))
 
-#ifdef CK_Q32_PACKED
-// ---- Q8_0 and Q4_1 prefill (VNNI): one row per register lane, decode's order in each ----
+// ---- Q4_1 and Q8_0 prefill: one row per register lane, decode's order in each ----
 // Decode's dot (the tiles above) keeps eight float lanes per row, lane g summing
 // fma(d_w * d_y, float(exact sum of the block's group g of four products), lane), ends
 // in ck_hsum256 and (Q4_1) adds the sum of m_w * s_y. Prefill packs eight rows as Q4_0
 // does and keeps eight accumulators per vector: accumulator g, lane r, is decode's lane
 // g of row r, the horizontal sum's adds run across the accumulators in ck_hsum256's
 // order, and Q4_1's offset chain is a lane per row: the bits are decode's. Each group's
-// integer sum is one vpdpbusd of the packed weights with the activation group
-// broadcast; for Q8_0 (weights offset to w + 128) it starts from the activation's
-// stored -128 * group sum, which cancels the offset exactly. That is ~3 ops per (row,
-// vector, block) against the tiles' 5, and no per-row sign fix. It needs VNNI's
-// accumulating dot and 32 registers (16 accumulators for two vectors, 8 weight groups).
+// integer sum is one dot of the packed weights with the activation group broadcast.
+// For Q8_0 at VNNI (weights offset to w + 128) it is one vpdpbusd starting from the
+// activation's stored -128 * group sum, which cancels the offset exactly: ~3 ops per
+// (row, vector, block) against the tiles' 5, and no per-row sign fix. AVX2 cannot
+// take that form (maddubs' int16 pairs would saturate on offset weights up to 255);
+// it dots the weights' magnitudes with the activations carrying the weights' signs,
+// the tile's own exact form, at one more op per group. With 16 registers AVX2 runs
+// one vector per pass (8 accumulators), 32 registers two. Kernel micro-benchmark,
+// 2-core EPYC (Zen 3), 64 vectors, tiles -> lanes, ms: Q4_1 1536x576 2.34 -> 1.55,
+// 576x1536 2.15 -> 1.40, 4096x4096 40.5 -> 28.4; Q8_0 2.24 -> 2.05, 2.26 -> 1.94,
+// 41.0 -> 35.7.
 CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q32(oct_block) *pk, const __m256 *mins,
-                                                size_t nb, const uint8_t *a, size_t act_stride, const int V,
+                                                const __m256i *absw, size_t nb, const uint8_t *a, size_t act_stride, const int V,
                                                 float *y, size_t y_stride, int nr) {
     __m256 acc[2][8], off[2];
     for (int v = 0; v < V; v++) {
@@ -336,8 +347,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
             const __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&ya->d));
             for (int g = 0; g < 8; g++) {
                 const __m256i y4 = _mm256_set1_epi32(q4[g]);
-                const __m256i p = type == CK_TYPE_Q8_0 ? CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], y4)
-                                                       : CK_Q32_DOT(pk[i].w[g], y4);
+                const __m256i p = type != CK_TYPE_Q8_0 ? CK_Q32_DOT(pk[i].w[g], y4)
+                                  : absw ? CK_Q32_DOT(absw[8 * i + g], _mm256_sign_epi8(y4, pk[i].w[g]))
+                                         : CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], y4);
                 acc[v][g] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[v][g]);
             }
             if (type == CK_TYPE_Q4_1) off[v] = _mm256_add_ps(off[v], _mm256_mul_ps(mins[i], _mm256_broadcast_ss(&ya->s)));
@@ -357,7 +369,7 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
 // L3: the tile was faster with 3-6 vectors, 1.6x slower with 12).
 #define CK_Q32_PACK_MIN_VECS 6
 
-#define CK_DEFINE_PACKED_ROWS(NAME, TYPE, TILED)                                                  \
+#define CK_DEFINE_PACKED_ROWS(NAME, TYPE, SIGNED, TILED)                                                  \
     CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                  \
         const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                       \
         const size_t nb = cols / CK_QK;                                                           \
@@ -367,26 +379,32 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
         }                                                                                         \
         CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];                                                \
         __m256 mins[(TYPE) == CK_TYPE_Q4_1 ? CK_Q32_PACK_BLOCKS : 1];                             \
+        __m256i absw_[(SIGNED) ? 8 * CK_Q32_PACK_BLOCKS : 1];                                    \
+        __m256i *absw = (SIGNED) ? absw_ : 0;                                                     \
         for (size_t r = 0; r < nrows; r += 8) {                                                   \
             const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;                                  \
-            CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk, mins);              \
+            CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk, mins, absw);        \
             size_t v = 0;                                                                         \
-            for (; v + 2 <= nvec; v += 2)                                                         \
-                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, nb, ab + v * act_stride, act_stride, 2, \
+            for (; CK_Q32_LANE_VECS == 2 && v + 2 <= nvec; v += 2)                                \
+                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, absw, nb, ab + v * act_stride, act_stride, 2, \
                                           y + v * y_stride + r, y_stride, nr);                    \
-            if (v < nvec)                                                                         \
-                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, nb, ab + v * act_stride, act_stride, 1, \
+            for (; v < nvec; v++)                                                                 \
+                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, absw, nb, ab + v * act_stride, act_stride, 1, \
                                           y + v * y_stride + r, y_stride, nr);                    \
         }                                                                                         \
     }
 
-CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q8_0_packed), CK_TYPE_Q8_0, CK_Q32(rows_q8_0))
-CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q4_1_packed), CK_TYPE_Q4_1, CK_Q32(rows_q4_1))
-#undef CK_DEFINE_PACKED_ROWS
+CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q4_1_packed), CK_TYPE_Q4_1, 0, CK_Q32(rows_q4_1))
+#ifdef CK_Q32_PACKED
+CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q8_0_packed), CK_TYPE_Q8_0, 0, CK_Q32(rows_q8_0))
+#else
+CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q8_0_packed), CK_TYPE_Q8_0, 1, CK_Q32(rows_q8_0))
 #endif
+#undef CK_DEFINE_PACKED_ROWS
 
 #undef CK_DEFINE_TILED_ROWS
 #undef CK_Q32_ATTR
 #undef CK_Q32_DOT
 #undef CK_Q32_DOTACC
+#undef CK_Q32_LANE_VECS
 #undef CK_Q32
