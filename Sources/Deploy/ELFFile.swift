@@ -66,6 +66,8 @@ public struct ELFFile: Sendable, Equatable {
     /// maps. What follows (symbol tables, debug info, section headers) is what `strip`
     /// removes; 0 for an image without loadable segments.
     public var loadedBytes: Int64
+    /// The whole file's size, symbols and all.
+    public var fileBytes: Int64
 
     /// No interpreter and no shared libraries: nothing to load at run time.
     public var isStaticallyLinked: Bool { interpreter == nil && neededLibraries.isEmpty }
@@ -76,7 +78,7 @@ public struct ELFFile: Sendable, Equatable {
 
     public init(
         machine: Machine, isPositionIndependent: Bool, interpreter: String?, neededLibraries: [String],
-        versionNeeds: [VersionNeed], versionedImports: [VersionedImport], loadedBytes: Int64 = 0
+        versionNeeds: [VersionNeed], versionedImports: [VersionedImport], loadedBytes: Int64 = 0, fileBytes: Int64 = 0
     ) {
         self.machine = machine
         self.isPositionIndependent = isPositionIndependent
@@ -85,6 +87,7 @@ public struct ELFFile: Sendable, Equatable {
         self.versionNeeds = versionNeeds
         self.versionedImports = versionedImports
         self.loadedBytes = loadedBytes
+        self.fileBytes = fileBytes
     }
 
     /// Reads and parses the file at `path`. Checks the magic before reading the rest, so
@@ -172,14 +175,16 @@ private struct ELFParser {
         if sections.isEmpty {
             guard interpreter == nil else { throw error(.noSectionHeaders) }
             return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: nil, neededLibraries: [],
-                           versionNeeds: [], versionedImports: [], loadedBytes: loadedBytes)
+                           versionNeeds: [], versionedImports: [], loadedBytes: loadedBytes,
+                           fileBytes: Int64(data.count))
         }
 
         let needed = try readNeeded(sections)
         let (needs, byIndex) = try readVersionNeeds(sections)
         let imports = try readVersionedImports(sections, versions: byIndex)
         return ELFFile(machine: machine, isPositionIndependent: type == 3, interpreter: interpreter,
-                       neededLibraries: needed, versionNeeds: needs, versionedImports: imports, loadedBytes: loadedBytes)
+                       neededLibraries: needed, versionNeeds: needs, versionedImports: imports, loadedBytes: loadedBytes,
+                       fileBytes: Int64(data.count))
     }
 
     private func error(_ problem: ELFError.Problem) -> ELFError {

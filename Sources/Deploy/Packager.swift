@@ -141,9 +141,8 @@ public enum Packager {
         } catch {
             throw .binary(error)
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: request.binaryPath)[.size] as? NSNumber)?.int64Value ?? 0
-        let binary = BinaryInspection(path: request.binaryPath, bytes: size, elf: elf, limits: limits)
-        let unmapped = size - elf.loadedBytes
+        let binary = BinaryInspection(path: request.binaryPath, elf: elf, limits: limits)
+        let unmapped = elf.fileBytes - elf.loadedBytes
         if elf.loadedBytes > 0, unmapped > strippableWarningBytes {
             let study = RuntimeBinaryCheck.strippedBytes(of: elf).map {
                 " (`lambda-llm study` counts a binary at its stripped size, \(Format.megabytes($0)) for this one)"

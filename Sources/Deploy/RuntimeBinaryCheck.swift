@@ -5,8 +5,8 @@ import LambdaLimits
 /// and the glibc check. Judging (refusing) is the packager's job; this only looks.
 public struct BinaryInspection: Sendable, Equatable {
     public var path: String
-    public var bytes: Int64
     public var elf: ELFFile
+    public var bytes: Int64 { elf.fileBytes }
     /// nil when the machine is neither x86_64 nor arm64.
     public var architecture: LambdaArchitecture?
     /// libswiftCore.so, libFoundation.so, ...: present only in a Swift toolchain, not on Lambda.
@@ -17,9 +17,8 @@ public struct BinaryInspection: Sendable, Equatable {
     /// GLIBCXX_ needs, for a binary linked against libstdc++.so.6 (the Swift runtime is C++).
     public var libstdcxx: VersionNeedCheck
 
-    public init(path: String, bytes: Int64, elf: ELFFile, limits: LambdaLimits = .current) {
+    public init(path: String, elf: ELFFile, limits: LambdaLimits = .current) {
         self.path = path
-        self.bytes = bytes
         self.elf = elf
         architecture = RuntimeBinaryCheck.architecture(of: elf.machine)
         swiftRuntimeLibraries = RuntimeBinaryCheck.swiftRuntimeLibraries(of: elf)

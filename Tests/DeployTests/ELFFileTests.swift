@@ -26,6 +26,7 @@ import Testing
         // Its loadable segments end inside the file, before the symbol tables.
         let size = try FileManager.default.attributesOfItem(atPath: Self.runningBinary)[.size] as! NSNumber
         #expect(elf.loadedBytes > 0 && elf.loadedBytes < size.int64Value)
+        #expect(elf.fileBytes == size.int64Value)
     }
 
     @Test("the loaded size is where the last PT_LOAD segment ends; one past the end of the file is refused")
@@ -34,6 +35,7 @@ import Testing
         image.padding = 4096
         image.loadSegment = (offset: 0, size: 300)
         #expect(try ELFFile(bytes: image.bytes(), file: "x").loadedBytes == 300)
+        #expect(try ELFFile(bytes: image.bytes(), file: "x").fileBytes == Int64(image.bytes().count))
         #expect(try ELFFile(bytes: ELFTestImage().bytes(), file: "x").loadedBytes == 0)
         image.loadSegment = (offset: 64, size: 1 << 30)
         do {
