@@ -127,6 +127,7 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
 #define CK_Q32_ATTR AVX2
 #define CK_Q32_DOT ck_dot_u8s8
 #define CK_Q32_DOTACC(acc, u, s) _mm256_add_epi32(acc, ck_dot_u8s8(u, s))
+#define CK_Q32_DOT16 _mm256_maddubs_epi16
 #define CK_Q32(name) ck_a_##name
 #define CK_Q32_LANE_VECS 1
 #include "ck_q32_rows.h"
