@@ -371,7 +371,7 @@ ck_rows_fn ck_avx2_rows(uint32_t type) {
     case CK_TYPE_F16: return ck_a_rows_f16;
     case CK_TYPE_BF16: return ck_a_rows_bf16;
     case CK_TYPE_Q4_0: return ck_a_rows_q4_0;
-    case CK_TYPE_Q4_1: return ck_a_rows_q4_1_packed;
+    case CK_TYPE_Q4_1: return ck_a_rows_q4_1;
     case CK_TYPE_Q8_0: return ck_a_rows_q8_0_packed;
     case CK_TYPE_Q4_K: return ck_a_rows_q4_K;
     case CK_TYPE_Q6_K: return ck_a_rows_q6_K;

@@ -206,7 +206,7 @@ CK_DEFINE_ROWS(ck_v_rows_q6_K, VNNI, ck_v_dot_q6_K)
 ck_rows_fn ck_vnni_rows(uint32_t type) {
     switch (type) {
     case CK_TYPE_Q4_0: return ck_v_rows_q4_0;
-    case CK_TYPE_Q4_1: return ck_v_rows_q4_1_packed;
+    case CK_TYPE_Q4_1: return ck_v_rows_q4_1;
     case CK_TYPE_Q8_0: return ck_v_rows_q8_0_packed;
     case CK_TYPE_Q4_K: return ck_v_rows_q4_K;
     case CK_TYPE_Q6_K: return ck_v_rows_q6_K;

@@ -14,42 +14,16 @@
 // sums (AVX2's int16 step cannot saturate here: u <= 128, Q8_0's |w| even for a file's
 // -128, or <= 15, a nibble; |s| <= 127, an activation), so every level gives the same
 // bits, and forced dispatch changes speed, never tokens.
-// ---- Q4_1 and Q8_0: one row at a time ----
-// (Q4_0 takes one row per register lane, below; Q4_1 and Q8_0 prefill too, in the
+// ---- Q8_0: one row at a time ----
+// (Q4_0 and Q4_1 take one row per register lane, below; Q8_0 prefill too, in the
 // tiles' order.)
-// One tile function per type dots one weight row with V (<= 4) activation vectors (V
-// a compile-time constant at every call site), so a weight block is loaded and
-// unpacked once for that many products. Each (row, vector) pair keeps one accumulator
-// and sees the same operations in the same order whatever V is, so prefill and decode
-// give bit-identical results. (Measured on the 2-core EPYC: a 4-vector tile is ~1.6x
-// faster in prefill; for decode, pairs of rows win only while weights sit in cache and
-// lose ~30% when they stream from DRAM, as they do per token.)
-// Q4_1 weights are d*q + m: block scales come as one 128-bit multiply of the weight's
-// fp16 [d, m] by the activation's adjacent [dy, s]; lane 0 scales the integer dot,
-// lane 1 accumulates the offset term mw*s.
-CK_Q32_ATTR CK_AI void CK_Q32(tile_q4_1)(const uint8_t *w, const uint8_t *a, size_t act_stride, const int V, size_t nb,
-                                        float *out) {
-    __m256 acc[4];
-    __m128 off[4];
-    for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm_setzero_ps(); }
-    for (size_t i = 0; i < nb; i++) {
-        const ck_block_q4_1 *x = (const ck_block_q4_1 *)w + i;
-        _mm_prefetch((const char *)x + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-        const __m256i q = ck_unpack_nibbles(x->qs);
-        int32_t dm;
-        memcpy(&dm, x, 4);
-        const __m128 wd = _mm_cvtph_ps(_mm_cvtsi32_si128(dm));
-        for (int v = 0; v < V; v++) {
-            const ck_act_q8 *y = (const ck_act_q8 *)(a + v * act_stride) + i;
-            const __m128 sc = _mm_mul_ps(wd, _mm_castpd_ps(_mm_load_sd((const double *)&y->d)));
-            const __m256i p = CK_Q32_DOT(q, _mm256_loadu_si256((const __m256i *)y->qs));
-            acc[v] = _mm256_fmadd_ps(_mm256_broadcastss_ps(sc), _mm256_cvtepi32_ps(p), acc[v]);
-            off[v] = _mm_add_ps(off[v], sc);
-        }
-    }
-    for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]) + _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
-}
-
+// The tile dots one weight row with V (<= 4) activation vectors (V a compile-time
+// constant at every call site), so a weight block is loaded once for that many
+// products. Each (row, vector) pair keeps one accumulator and sees the same operations
+// in the same order whatever V is, so prefill and decode give bit-identical results.
+// (Measured on the 2-core EPYC: a 4-vector tile is ~1.6x faster in prefill; for decode,
+// pairs of rows win only while weights sit in cache and lose ~30% when they stream
+// from DRAM, as they do per token.)
 // s8 x s8 through the u8 x s8 instruction: |w| times y carrying w's sign.
 CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const uint8_t *w, const uint8_t *a, size_t act_stride, const int V, size_t nb,
                                         float *out) {
@@ -74,13 +48,17 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const uint8_t *w, const uint8_t *a, siz
     for (int v = 0; v < V; v++) out[v] = ck_hsum256(acc[v]);
 }
 
-// ---- Q4_0: one row per register lane (eight in prefill, four in decode) ----
-// Every Q4_0 (row, vector) dot, on every level and in decode and prefill alike, is
-//   acc = fma(d_w * d_y, float(exact integer block sum), acc)   over the blocks in order,
-//   off = fma(d_w, s_y, off)                                    likewise,
-//   result = acc - 8 * off                                      (one rounding),
+// ---- Q4_0 and Q4_1: one row per register lane (eight in prefill, four in decode) ----
+// Every Q4_0 or Q4_1 (row, vector) dot, on every level and in decode and prefill alike,
+// is, with the nibbles q as unsigned (0..15),
+//   acc = fma(d_w * d_y, float(exact integer block sum of q * s), acc)  block by block,
+//   off = fma(d_w, s_y, off) for Q4_0, fma(m_w, s_y, off) for Q4_1      likewise,
+//   result = acc - 8 * off for Q4_0, acc + off for Q4_1                 (one rounding),
 // so each lane of a float register carries one row and no horizontal sum is left at
-// the end. Prefill repacks eight rows once (their unpacked nibbles transposed so a
+// the end. (Q4_1 took the Q8_0 tiles' order, a float lane per group of four, until
+// 2026-11-29: this one needs 8x fewer float multiply-adds and lets prefill sum a block
+// in int16; kernel micro-benchmark, 2-core EPYC, 1536x576, ms: decode 0.067 -> ~0.045,
+// prefill at 64 vectors ~1.4 -> ~1.1.) Prefill repacks eight rows once (their unpacked nibbles transposed so a
 // 32-bit lane holds four of one row's weights, and their eight scales) and then takes
 // each group of four activations with one broadcast and one integer dot per 8 rows x 4
 // weights: ~1.6 ops per (row, vector, block) where the per-row tiles above take ~5
@@ -118,37 +96,47 @@ CK_Q32_ATTR CK_AI void CK_Q32(store_rows4)(float *y, __m128 v, int nr) {
     _mm_maskstore_ps(y, _mm_cmpgt_epi32(_mm_set1_epi32(nr), _mm_setr_epi32(0, 1, 2, 3)), v);
 }
 
-CK_Q32_ATTR CK_AI void CK_Q32(oct_store)(__m256 acc, __m256 off, int nr, float *y) {
-    CK_Q32(store_rows8)(y, _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), off, acc), nr);
+CK_Q32_ATTR CK_AI void CK_Q32(oct_store)(const uint32_t type, __m256 acc, __m256 off, int nr, float *y) {
+    CK_Q32(store_rows8)(y, type == CK_TYPE_Q4_1 ? _mm256_add_ps(acc, off) : _mm256_fnmadd_ps(_mm256_set1_ps(8.0f), off, acc), nr);
 }
 
+// Bytes of a Q4_0 or Q4_1 block, and where its nibbles start.
+#define CK_Q4_BYTES(type) ((type) == CK_TYPE_Q4_1 ? sizeof(ck_block_q4_1) : sizeof(ck_block_q4_0))
+#define CK_Q4_QS(type) ((type) == CK_TYPE_Q4_1 ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs))
+
 // Blocks [i0, i1) of four rows. With lin set, the four rows' bytes from lin on are
-// prefetched front to back, 72 bytes (two lines) a block; otherwise each row's stream
-// prefetches pf bytes ahead of itself.
-CK_Q32_ATTR CK_AI void CK_Q32(quad_span_q4_0)(const uint8_t *const *rp, size_t i0, size_t i1, size_t pf,
-                                              const char *lin, const uint8_t *a, __m128 *acc, __m128 *off) {
+// prefetched front to back, two lines a block (72 or 80 bytes); otherwise each row's
+// stream prefetches pf bytes ahead of itself.
+CK_Q32_ATTR CK_AI void CK_Q32(quad_span_q4)(const uint32_t type, const uint8_t *const *rp, size_t i0, size_t i1,
+                                            size_t pf, const char *lin, const uint8_t *a, __m128 *acc, __m128 *off) {
+    const size_t bytes = CK_Q4_BYTES(type);
     for (size_t i = i0; i < i1; i++) {
         const ck_act_q8 *ya = (const ck_act_q8 *)a + i;
         const __m256i yq = _mm256_loadu_si256((const __m256i *)ya->qs);
         __m256i p[4];
-        uint64_t d = 0;
+        uint64_t d = 0, m = 0;
         if (lin) {
-            _mm_prefetch(lin + 4 * sizeof(ck_block_q4_0) * i, _MM_HINT_T0);
-            _mm_prefetch(lin + 4 * sizeof(ck_block_q4_0) * i + 64, _MM_HINT_T0);
+            _mm_prefetch(lin + 4 * bytes * i, _MM_HINT_T0);
+            _mm_prefetch(lin + 4 * bytes * i + 64, _MM_HINT_T0);
         }
         for (int r = 0; r < 4; r++) {
-            const uint8_t *b = rp[r] + i * sizeof(ck_block_q4_0);
+            const uint8_t *b = rp[r] + i * bytes;
             if (!lin) _mm_prefetch((const char *)b + pf, _MM_HINT_T0);
-            p[r] = CK_Q32_DOT(ck_unpack_nibbles(b + offsetof(ck_block_q4_0, qs)), yq);
+            p[r] = CK_Q32_DOT(ck_unpack_nibbles(b + CK_Q4_QS(type)), yq);
             uint16_t h;
             memcpy(&h, b, 2);
             d |= (uint64_t)h << (16 * r);
+            if (type == CK_TYPE_Q4_1) {
+                memcpy(&h, b + 2, 2);
+                m |= (uint64_t)h << (16 * r);
+            }
         }
         const __m256i u = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
         const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
         const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)d));
         *acc = _mm_fmadd_ps(_mm_mul_ps(dw, _mm_broadcast_ss(&ya->d)), _mm_cvtepi32_ps(s), *acc);
-        *off = _mm_fmadd_ps(dw, _mm_broadcast_ss(&ya->s), *off);
+        const __m128 ow = type == CK_TYPE_Q4_1 ? _mm_cvtph_ps(_mm_cvtsi64_si128((long long)m)) : dw;
+        *off = _mm_fmadd_ps(ow, _mm_broadcast_ss(&ya->s), *off);
     }
 }
 
@@ -168,20 +156,20 @@ CK_Q32_ATTR CK_AI void CK_Q32(quad_span_q4_0)(const uint8_t *const *rp, size_t i
 // ~9% slower from DRAM with both cores streaming on the Xeon, four are within ~3% of
 // one row's stream there and 1.3-2x faster in cache. A row's lane sees the same
 // operations as in prefill, so the bits agree.
-CK_Q32_ATTR static void CK_Q32(quad_decode_q4_0)(const uint8_t *w, size_t row_bytes, int nr, size_t nb,
-                                                const uint8_t *a, float *y) {
+CK_Q32_ATTR CK_AI void CK_Q32(quad_decode_q4)(const uint32_t type, const uint8_t *w, size_t row_bytes, int nr,
+                                              size_t nb, const uint8_t *a, float *y) {
     const uint8_t *rp[4];
     CK_Q32(group_rows)(w, row_bytes, 4, nr, rp);
     __m128 acc = _mm_setzero_ps(), off = _mm_setzero_ps();
     if (row_bytes <= CK_Q4_0_QUAD_AHEAD) {
-        CK_Q32(quad_span_q4_0)(rp, 0, nb, 0, (const char *)w + 2 * 4 * row_bytes, a, &acc, &off);
+        CK_Q32(quad_span_q4)(type, rp, 0, nb, 0, (const char *)w + 2 * 4 * row_bytes, a, &acc, &off);
     } else {
-        const size_t split = (row_bytes - CK_Q4_0_QUAD_AHEAD) / sizeof(ck_block_q4_0);
+        const size_t split = (row_bytes - CK_Q4_0_QUAD_AHEAD) / CK_Q4_BYTES(type);
         const size_t mid = split < nb ? split : nb;
-        CK_Q32(quad_span_q4_0)(rp, 0, mid, CK_Q4_0_QUAD_AHEAD, 0, a, &acc, &off);
-        CK_Q32(quad_span_q4_0)(rp, mid, nb, CK_Q4_0_QUAD_AHEAD + 3 * row_bytes, 0, a, &acc, &off);
+        CK_Q32(quad_span_q4)(type, rp, 0, mid, CK_Q4_0_QUAD_AHEAD, 0, a, &acc, &off);
+        CK_Q32(quad_span_q4)(type, rp, mid, nb, CK_Q4_0_QUAD_AHEAD + 3 * row_bytes, 0, a, &acc, &off);
     }
-    CK_Q32(store_rows4)(y, _mm_fnmadd_ps(_mm_set1_ps(8.0f), off, acc), nr);
+    CK_Q32(store_rows4)(y, type == CK_TYPE_Q4_1 ? _mm_add_ps(acc, off) : _mm_fnmadd_ps(_mm_set1_ps(8.0f), off, acc), nr);
 }
 
 // 8x8 transpose of 32-bit lanes: out[g] lane r = u[r] lane g.
@@ -236,13 +224,14 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_pack)(const uint32_t type, const uint8_t *w, s
 // (even and odd groups) halve the dot latency each block waits on. With CK_Q32_DOT16
 // (AVX2) the chains add the groups' int16 pair sums and widen once a block: a nibble
 // (<= 15) times an activation (|s| <= 128) is at most 1920, a pair 3840, eight groups'
-// pairs 30720 < 32767, so the sum stays exact and one maddwd replaces eight. (Q4_1 and
-// Q8_0 keep a float accumulator per group, and Q8_0's pairs reach 32512: no room.)
+// pairs 30720 < 32767, so the sum stays exact and one maddwd replaces eight. (Q8_0 keeps
+// a float accumulator per group, and its pairs reach 32512: no room.)
 // Kernel micro-benchmark (bench/kernel_bench.c), 2-core EPYC, 64 vectors, min of 9
 // alternating runs, ms: 1536x576 1.140 -> 1.089, 576x1536 1.158 -> 1.089, 4096x11008
 // (5 runs) 64.0 -> 59.7.
-CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, size_t nb, const uint8_t *a,
-                                               size_t act_stride, const int V, float *y, size_t y_stride, int nr) {
+CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4)(const uint32_t type, const CK_Q32(oct_block) *pk, const __m256 *mins,
+                                             size_t nb, const uint8_t *a, size_t act_stride, const int V, float *y,
+                                             size_t y_stride, int nr) {
     __m256 acc[4], off[4];
     for (int v = 0; v < V; v++) { acc[v] = _mm256_setzero_ps(); off[v] = _mm256_setzero_ps(); }
     for (size_t i = 0; i < nb; i++) {
@@ -269,10 +258,10 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, siz
             const __m256 f = _mm256_cvtepi32_ps(_mm256_add_epi32(e, o));
 #endif
             acc[v] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_broadcast_ss(&ya->d)), f, acc[v]);
-            off[v] = _mm256_fmadd_ps(dw, _mm256_broadcast_ss(&ya->s), off[v]);
+            off[v] = _mm256_fmadd_ps(type == CK_TYPE_Q4_1 ? mins[i] : dw, _mm256_broadcast_ss(&ya->s), off[v]);
         }
     }
-    for (int v = 0; v < V; v++) CK_Q32(oct_store)(acc[v], off[v], nr, y + v * y_stride);
+    for (int v = 0; v < V; v++) CK_Q32(oct_store)(type, acc[v], off[v], nr, y + v * y_stride);
 }
 
 // Widest rows whose packed form (288 bytes a block; Q4_1 32 more; AVX2's Q8_0 256
@@ -283,30 +272,37 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q4_0)(const CK_Q32(oct_block) *pk, siz
 // Fewest vectors for which packing pays: below, decode's kernel per vector is faster.
 #define CK_Q4_0_PACK_MIN_VECS 3
 
-CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
+CK_Q32_ATTR CK_AI void CK_Q32(rows_q4)(const uint32_t type, CK_ROWS_ARGS) {
     const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
     const size_t nb = cols / CK_QK;
     if (nvec < CK_Q4_0_PACK_MIN_VECS || nb > CK_Q32_PACK_BLOCKS) {
         for (size_t v = 0; v < nvec; v++)
             for (size_t r = 0; r < nrows; r += 4)
-                CK_Q32(quad_decode_q4_0)(wb + r * row_bytes, row_bytes, nrows - r < 4 ? (int)(nrows - r) : 4, nb,
-                                         ab + v * act_stride, y + v * y_stride + r);
+                CK_Q32(quad_decode_q4)(type, wb + r * row_bytes, row_bytes, nrows - r < 4 ? (int)(nrows - r) : 4, nb,
+                                       ab + v * act_stride, y + v * y_stride + r);
         return;
     }
     CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];
+    __m256 mins[type == CK_TYPE_Q4_1 ? CK_Q32_PACK_BLOCKS : 1];
     for (size_t r = 0; r < nrows; r += 8) {
         const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
-        CK_Q32(oct_pack)(CK_TYPE_Q4_0, wb + r * row_bytes, row_bytes, nr, nb, pk, 0, 0);
+        CK_Q32(oct_pack)(type, wb + r * row_bytes, row_bytes, nr, nb, pk, mins, 0);
         size_t v = 0;
         for (; v + 4 <= nvec; v += 4)
-            CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 4, y + v * y_stride + r, y_stride, nr);
+            CK_Q32(oct_prefill_q4)(type, pk, mins, nb, ab + v * act_stride, act_stride, 4, y + v * y_stride + r, y_stride, nr);
         switch (nvec - v) {
-        case 3: CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 3, y + v * y_stride + r, y_stride, nr); break;
-        case 2: CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 2, y + v * y_stride + r, y_stride, nr); break;
-        case 1: CK_Q32(oct_prefill_q4_0)(pk, nb, ab + v * act_stride, act_stride, 1, y + v * y_stride + r, y_stride, nr); break;
+        case 3: CK_Q32(oct_prefill_q4)(type, pk, mins, nb, ab + v * act_stride, act_stride, 3, y + v * y_stride + r, y_stride, nr); break;
+        case 2: CK_Q32(oct_prefill_q4)(type, pk, mins, nb, ab + v * act_stride, act_stride, 2, y + v * y_stride + r, y_stride, nr); break;
+        case 1: CK_Q32(oct_prefill_q4)(type, pk, mins, nb, ab + v * act_stride, act_stride, 1, y + v * y_stride + r, y_stride, nr); break;
         default: break;
         }
     }
+}
+CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
+    CK_Q32(rows_q4)(CK_TYPE_Q4_0, w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
+}
+CK_Q32_ATTR static void CK_Q32(rows_q4_1)(CK_ROWS_ARGS) {
+    CK_Q32(rows_q4)(CK_TYPE_Q4_1, w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
 }
 
 // The row driver for the tiles: within each tile of vectors, every row is dotted with
@@ -336,35 +332,30 @@ CK_Q32_ATTR static void CK_Q32(rows_q4_0)(CK_ROWS_ARGS) {
         }                                                                                        \
     }
 
-CK_DEFINE_TILED_ROWS(CK_Q32(rows_q4_1), CK_Q32(tile_q4_1))
 CK_DEFINE_TILED_ROWS(CK_Q32(rows_q8_0), CK_Q32(tile_q8_0))
 
-// ---- Q4_1 and Q8_0 prefill: one row per register lane, decode's order in each ----
-// Decode's dot (the tiles above) keeps eight float lanes per row, lane g summing
-// fma(d_w * d_y, float(exact sum of the block's group g of four products), lane), ends
-// in ck_hsum256 and (Q4_1) adds the sum of m_w * s_y. Prefill packs eight rows as Q4_0
-// does and keeps eight accumulators per vector: accumulator g, lane r, is decode's lane
-// g of row r, the horizontal sum's adds run across the accumulators in ck_hsum256's
-// order, and Q4_1's offset chain is a lane per row: the bits are decode's. Each group's
-// integer sum is one dot of the packed weights with the activation group broadcast.
-// For Q8_0 at VNNI (weights offset to w + 128) it is one vpdpbusd starting from the
-// activation's stored -128 * group sum, which cancels the offset exactly: ~3 ops per
-// (row, vector, block) against the tiles' 5, and no per-row sign fix. AVX2 cannot
-// take that form (maddubs' int16 pairs would saturate on offset weights up to 255);
-// it dots the weights' magnitudes with the activations carrying the weights' signs,
-// the tile's own exact form, at one more op per group. With 16 registers AVX2 runs
-// one vector per pass (8 accumulators), 32 registers two. Kernel micro-benchmark,
-// 2-core EPYC (Zen 3), 64 vectors, tiles -> lanes, ms: Q4_1 1536x576 2.34 -> 1.55,
-// 576x1536 2.15 -> 1.40, 4096x4096 40.5 -> 28.4; Q8_0 2.24 -> 2.05, 2.26 -> 1.94,
-// 41.0 -> 35.7.
-CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q32(oct_block) *pk, const __m256 *mins,
-                                                const __m256i *absw, size_t nb, const uint8_t *a, size_t act_stride, const int V,
-                                                float *y, size_t y_stride, int nr) {
-    __m256 acc[2][8], off[2];
-    for (int v = 0; v < V; v++) {
-        off[v] = _mm256_setzero_ps();
+// ---- Q8_0 prefill: one row per register lane, decode's order ----
+// Decode's dot (the tile above) keeps eight float lanes per row, lane g summing
+// fma(d_w * d_y, float(exact sum of the block's group g of four products), lane), and
+// ends in ck_hsum256. Prefill packs eight rows as Q4_0 does and keeps eight
+// accumulators per vector: accumulator g, lane r, is decode's lane g of row r, and the
+// horizontal sum's adds run across the accumulators in ck_hsum256's order: the bits are
+// decode's. Each group's integer sum is one dot of the packed weights with the
+// activation group broadcast. At VNNI (weights offset to w + 128) it is one vpdpbusd
+// starting from the activation's stored -128 * group sum, which cancels the offset
+// exactly: ~3 ops per (row, vector, block) against the tile's 5, and no per-row sign
+// fix. AVX2 cannot take that form (maddubs' int16 pairs would saturate on offset
+// weights up to 255); it dots the weights' magnitudes with the activations carrying the
+// weights' signs, the tile's own exact form, at one more op per group. With 16
+// registers AVX2 runs one vector per pass (8 accumulators), 32 registers two. Kernel
+// micro-benchmark, 2-core EPYC (Zen 3), 64 vectors, tiles -> lanes, ms: 1536x576 2.24
+// -> 2.05, 576x1536 2.26 -> 1.94, 4096x4096 41.0 -> 35.7.
+CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_q8_0)(const CK_Q32(oct_block) *pk, const __m256i *absw, size_t nb,
+                                               const uint8_t *a, size_t act_stride, const int V, float *y,
+                                               size_t y_stride, int nr) {
+    __m256 acc[2][8];
+    for (int v = 0; v < V; v++)
         for (int g = 0; g < 8; g++) acc[v][g] = _mm256_setzero_ps();
-    }
     for (size_t i = 0; i < nb; i++) {
         const __m256 dw = pk[i].d;
         for (int v = 0; v < V; v++) {
@@ -376,60 +367,51 @@ CK_Q32_ATTR CK_AI void CK_Q32(oct_prefill_lanes)(const uint32_t type, const CK_Q
             const __m256 sc = _mm256_mul_ps(dw, _mm256_broadcast_ss(&ya->d));
             for (int g = 0; g < 8; g++) {
                 const __m256i y4 = _mm256_set1_epi32(q4[g]);
-                const __m256i p = type != CK_TYPE_Q8_0 ? CK_Q32_DOT(pk[i].w[g], y4)
-                                  : absw ? CK_Q32_DOT(absw[8 * i + g], _mm256_sign_epi8(y4, pk[i].w[g]))
-                                         : CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], y4);
+                const __m256i p = absw ? CK_Q32_DOT(absw[8 * i + g], _mm256_sign_epi8(y4, pk[i].w[g]))
+                                       : CK_Q32_DOTACC(_mm256_set1_epi32(gs[g]), pk[i].w[g], y4);
                 acc[v][g] = _mm256_fmadd_ps(sc, _mm256_cvtepi32_ps(p), acc[v][g]);
             }
-            if (type == CK_TYPE_Q4_1) off[v] = _mm256_add_ps(off[v], _mm256_mul_ps(mins[i], _mm256_broadcast_ss(&ya->s)));
         }
     }
     for (int v = 0; v < V; v++) {
         // ck_hsum256: lanes g and g+4, then pairs (0, 2) and (1, 3), then the two.
         const __m256 t0 = _mm256_add_ps(acc[v][0], acc[v][4]), t1 = _mm256_add_ps(acc[v][1], acc[v][5]);
         const __m256 t2 = _mm256_add_ps(acc[v][2], acc[v][6]), t3 = _mm256_add_ps(acc[v][3], acc[v][7]);
-        __m256 sum = _mm256_add_ps(_mm256_add_ps(t0, t2), _mm256_add_ps(t1, t3));
-        if (type == CK_TYPE_Q4_1) sum = _mm256_add_ps(sum, off[v]);
-        CK_Q32(store_rows8)(y + v * y_stride, sum, nr);
+        CK_Q32(store_rows8)(y + v * y_stride, _mm256_add_ps(_mm256_add_ps(t0, t2), _mm256_add_ps(t1, t3)), nr);
     }
 }
 
 // Fewest vectors for which packing pays; fewer run the tiles (Q8_0 at 4096x4096 from
 // L3: the tile was faster with 3-6 vectors, 1.6x slower with 12).
 #define CK_Q32_PACK_MIN_VECS 6
-
-#define CK_DEFINE_PACKED_ROWS(NAME, TYPE, SIGNED, TILED)                                                  \
-    CK_Q32_ATTR static void NAME(CK_ROWS_ARGS) {                                                  \
-        const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;                       \
-        const size_t nb = cols / CK_QK;                                                           \
-        if (nvec < CK_Q32_PACK_MIN_VECS || nb > CK_Q32_PACK_BLOCKS) {                            \
-            TILED(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);                 \
-            return;                                                                               \
-        }                                                                                         \
-        CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];                                                \
-        __m256 mins[(TYPE) == CK_TYPE_Q4_1 ? CK_Q32_PACK_BLOCKS : 1];                             \
-        __m256i absw_[(SIGNED) ? 8 * CK_Q32_PACK_BLOCKS : 1];                                    \
-        __m256i *absw = (SIGNED) ? absw_ : 0;                                                     \
-        for (size_t r = 0; r < nrows; r += 8) {                                                   \
-            const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;                                  \
-            CK_Q32(oct_pack)(TYPE, wb + r * row_bytes, row_bytes, nr, nb, pk, mins, absw);        \
-            size_t v = 0;                                                                         \
-            for (; CK_Q32_LANE_VECS == 2 && v + 2 <= nvec; v += 2)                                \
-                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, absw, nb, ab + v * act_stride, act_stride, 2, \
-                                          y + v * y_stride + r, y_stride, nr);                    \
-            for (; v < nvec; v++)                                                                 \
-                CK_Q32(oct_prefill_lanes)(TYPE, pk, mins, absw, nb, ab + v * act_stride, act_stride, 1, \
-                                          y + v * y_stride + r, y_stride, nr);                    \
-        }                                                                                         \
-    }
-
-CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q4_1_packed), CK_TYPE_Q4_1, 0, CK_Q32(rows_q4_1))
+// AVX2 keeps the weights signed with their magnitudes beside them; VNNI offsets them.
 #ifdef CK_Q32_PACKED
-CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q8_0_packed), CK_TYPE_Q8_0, 0, CK_Q32(rows_q8_0))
+#define CK_Q32_SIGNED 0
 #else
-CK_DEFINE_PACKED_ROWS(CK_Q32(rows_q8_0_packed), CK_TYPE_Q8_0, 1, CK_Q32(rows_q8_0))
+#define CK_Q32_SIGNED 1
 #endif
-#undef CK_DEFINE_PACKED_ROWS
+
+CK_Q32_ATTR static void CK_Q32(rows_q8_0_packed)(CK_ROWS_ARGS) {
+    const uint8_t *wb = (const uint8_t *)w, *ab = (const uint8_t *)act;
+    const size_t nb = cols / CK_QK;
+    if (nvec < CK_Q32_PACK_MIN_VECS || nb > CK_Q32_PACK_BLOCKS) {
+        CK_Q32(rows_q8_0)(w, row_bytes, nrows, cols, act, act_stride, nvec, y, y_stride);
+        return;
+    }
+    CK_Q32(oct_block) pk[CK_Q32_PACK_BLOCKS];
+    __m256i absw_[CK_Q32_SIGNED ? 8 * CK_Q32_PACK_BLOCKS : 1];
+    __m256i *absw = CK_Q32_SIGNED ? absw_ : 0;
+    for (size_t r = 0; r < nrows; r += 8) {
+        const int nr = nrows - r < 8 ? (int)(nrows - r) : 8;
+        CK_Q32(oct_pack)(CK_TYPE_Q8_0, wb + r * row_bytes, row_bytes, nr, nb, pk, 0, absw);
+        size_t v = 0;
+        for (; CK_Q32_LANE_VECS == 2 && v + 2 <= nvec; v += 2)
+            CK_Q32(oct_prefill_q8_0)(pk, absw, nb, ab + v * act_stride, act_stride, 2, y + v * y_stride + r, y_stride, nr);
+        for (; v < nvec; v++)
+            CK_Q32(oct_prefill_q8_0)(pk, absw, nb, ab + v * act_stride, act_stride, 1, y + v * y_stride + r, y_stride, nr);
+    }
+}
+#undef CK_Q32_SIGNED
 
 #undef CK_DEFINE_TILED_ROWS
 #undef CK_Q32_ATTR
