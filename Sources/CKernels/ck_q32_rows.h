@@ -57,8 +57,9 @@ CK_Q32_ATTR CK_AI void CK_Q32(tile_q8_0)(const uint8_t *w, const uint8_t *a, siz
 // so each lane of a float register carries one row and no horizontal sum is left at
 // the end. (Q4_1 took the Q8_0 tiles' order, a float lane per group of four, until
 // 2026-11-29: this one needs 8x fewer float multiply-adds and lets prefill sum a block
-// in int16; kernel micro-benchmark, 2-core EPYC, 1536x576, ms: decode 0.067 -> ~0.045,
-// prefill at 64 vectors ~1.4 -> ~1.1.) Prefill repacks eight rows once (their unpacked nibbles transposed so a
+// in int16. bench/kernel_bench.c, 2-core EPYC, 1536x576, 9 alternating runs, min /
+// median ms: prefill at 64 vectors 1.58 / 1.67 -> 1.15 / 1.52, decode from DRAM
+// (--copies 64) 0.052 / 0.069 -> 0.047 / 0.057.) Prefill repacks eight rows once (their unpacked nibbles transposed so a
 // 32-bit lane holds four of one row's weights, and their eight scales) and then takes
 // each group of four activations with one broadcast and one integer dot per 8 rows x 4
 // weights: ~1.6 ops per (row, vector, block) where the per-row tiles above take ~5
