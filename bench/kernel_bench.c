@@ -1,8 +1,9 @@
 // Kernel micro-benchmark: times ck_dot_rows, the engine's matrix-vector(s) entry point,
 // on one weight matrix of synthetic rows, and prints the best pass in ms and GMAC/s.
 // The figures for single kernels in the README and in the kernel comments come from
-// it. Build it from the kernel sources, as the engine builds them:
-//   cc -O3 -fno-math-errno -I Sources/CKernels/include Sources/CKernels/*.c
+// it. Build it from the kernel sources with clang, as SwiftPM builds the engine's (gcc's
+// code for the same kernels runs up to 1.4x faster or slower):
+//   clang -O3 -fno-math-errno -I Sources/CKernels/include Sources/CKernels/*.c
 //      bench/kernel_bench.c -lm -o kernel_bench   (one line)
 //   ./kernel_bench [--level L] [--reps N] [--copies K] [--chunk ROWS] TYPE ROWS COLS VECTORS
 // VECTORS 1 is a decode step; 32-64 a prefill batch. --copies K cycles the passes over K

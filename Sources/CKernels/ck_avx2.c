@@ -129,7 +129,6 @@ AVX2 static inline float ck_a_dot_bf16(const void *w, const void *a, size_t n) {
 #define CK_Q32_DOTACC(acc, u, s) _mm256_add_epi32(acc, ck_dot_u8s8(u, s))
 #define CK_Q32_DOT16 _mm256_maddubs_epi16
 #define CK_Q32(name) ck_a_##name
-#define CK_Q32_LANE_VECS 1
 #include "ck_q32_rows.h"
 
 // ---- F16 weights ----
@@ -372,7 +371,7 @@ ck_rows_fn ck_avx2_rows(uint32_t type) {
     case CK_TYPE_BF16: return ck_a_rows_bf16;
     case CK_TYPE_Q4_0: return ck_a_rows_q4_0;
     case CK_TYPE_Q4_1: return ck_a_rows_q4_1;
-    case CK_TYPE_Q8_0: return ck_a_rows_q8_0_packed;
+    case CK_TYPE_Q8_0: return ck_a_rows_q8_0;
     case CK_TYPE_Q4_K: return ck_a_rows_q4_K;
     case CK_TYPE_Q6_K: return ck_a_rows_q6_K;
     default: return 0;

@@ -129,7 +129,6 @@ VNNI static inline __m256i ck_v_dp(__m256i u, __m256i s) {
 #define CK_Q32_DOT ck_v_dp
 #define CK_Q32_DOTACC(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
 #define CK_Q32(name) ck_v_##name
-#define CK_Q32_LANE_VECS 2
 #define CK_Q32_PACKED
 #include "ck_q32_rows.h"
 #undef CK_Q32_PACKED
@@ -207,7 +206,7 @@ ck_rows_fn ck_vnni_rows(uint32_t type) {
     switch (type) {
     case CK_TYPE_Q4_0: return ck_v_rows_q4_0;
     case CK_TYPE_Q4_1: return ck_v_rows_q4_1;
-    case CK_TYPE_Q8_0: return ck_v_rows_q8_0_packed;
+    case CK_TYPE_Q8_0: return ck_v_rows_q8_0;
     case CK_TYPE_Q4_K: return ck_v_rows_q4_K;
     case CK_TYPE_Q6_K: return ck_v_rows_q6_K;
     default: return 0;

@@ -114,46 +114,34 @@ static inline float ck_g_dot_f16(const void *w, const void *a, size_t n) {
     return s;
 }
 
-// The x86 levels' Q4_0 and Q4_1 order (ck_q32_rows.h): a multiply-add per block over
-// the exact integer sum of the unsigned nibbles times the activations, the offset term
-// (Q4_0's d_w and -8, Q4_1's minimum) in a second chain, joined once.
-static inline float ck_g_dot_q4(uint32_t type, const void *w, const void *a, size_t n) {
+// The x86 levels' order for the 32-blocks (ck_q32_rows.h): a multiply-add per block
+// over the exact integer sum of its products (Q4 nibbles taken as unsigned), the offset
+// term (Q4_0's d_w and -8, Q4_1's minimum) in a second chain, joined once.
+static inline float ck_g_dot_q32(uint32_t type, const void *w, const void *a, size_t n) {
     const uint8_t *x = w;
-    const size_t bytes = type == CK_TYPE_Q4_1 ? sizeof(ck_block_q4_1) : sizeof(ck_block_q4_0);
+    const size_t bytes = type == CK_TYPE_Q4_1 ? sizeof(ck_block_q4_1)
+                         : type == CK_TYPE_Q8_0 ? sizeof(ck_block_q8_0) : sizeof(ck_block_q4_0);
     const size_t qs = type == CK_TYPE_Q4_1 ? offsetof(ck_block_q4_1, qs) : offsetof(ck_block_q4_0, qs);
     const ck_act_q8 *y = a;
     float acc = 0.0f, off = 0.0f;
     for (size_t i = 0; i < n / CK_QK; i++, x += bytes) {
         int sum = 0;
-        for (int j = 0; j < 16; j++) sum += (x[qs + j] & 0xF) * y[i].qs[j] + (x[qs + j] >> 4) * y[i].qs[j + 16];
+        if (type == CK_TYPE_Q8_0)
+            for (int j = 0; j < 32; j++) sum += (int8_t)x[qs + j] * y[i].qs[j];
+        else
+            for (int j = 0; j < 16; j++) sum += (x[qs + j] & 0xF) * y[i].qs[j] + (x[qs + j] >> 4) * y[i].qs[j + 16];
         uint16_t h[2];
         memcpy(h, x, sizeof h);
         const float dw = ck_half_to_float_inline(h[0]);
         acc = fmaf(dw * y[i].d, (float)sum, acc);
-        off = fmaf(type == CK_TYPE_Q4_1 ? ck_half_to_float_inline(h[1]) : dw, y[i].s, off);
+        if (type != CK_TYPE_Q8_0) off = fmaf(type == CK_TYPE_Q4_1 ? ck_half_to_float_inline(h[1]) : dw, y[i].s, off);
     }
-    return type == CK_TYPE_Q4_1 ? acc + off : fmaf(-8.0f, off, acc);
+    return type == CK_TYPE_Q4_1 ? acc + off : type == CK_TYPE_Q4_0 ? fmaf(-8.0f, off, acc) : acc;
 }
-static inline float ck_g_dot_q4_0(const void *w, const void *a, size_t n) { return ck_g_dot_q4(CK_TYPE_Q4_0, w, a, n); }
-static inline float ck_g_dot_q4_1(const void *w, const void *a, size_t n) { return ck_g_dot_q4(CK_TYPE_Q4_1, w, a, n); }
+static inline float ck_g_dot_q4_0(const void *w, const void *a, size_t n) { return ck_g_dot_q32(CK_TYPE_Q4_0, w, a, n); }
+static inline float ck_g_dot_q4_1(const void *w, const void *a, size_t n) { return ck_g_dot_q32(CK_TYPE_Q4_1, w, a, n); }
+static inline float ck_g_dot_q8_0(const void *w, const void *a, size_t n) { return ck_g_dot_q32(CK_TYPE_Q8_0, w, a, n); }
 
-// The x86 tiles' Q8_0 order: lane g of eight takes, per block, a multiply-add of the
-// scale product with the exact sum of the products of elements 4g..4g+3 (what AVX2's
-// maddubs + madd and VNNI's vpdpbusd leave in 32-bit lane g); a horizontal sum ends it.
-static inline float ck_g_dot_q8_0(const void *w, const void *a, size_t n) {
-    const ck_block_q8_0 *x = w;
-    const ck_act_q8 *y = a;
-    float acc[8] = {0};
-    for (size_t i = 0; i < n / CK_QK; i++) {
-        const float sc = ck_half_to_float_inline(x[i].d) * y[i].d;
-        for (int g = 0; g < 8; g++) {
-            int sum = 0;
-            for (int j = 4 * g; j < 4 * g + 4; j++) sum += x[i].qs[j] * y[i].qs[j];
-            acc[g] = fmaf(sc, (float)sum, acc[g]);
-        }
-    }
-    return ck_g_hsum8(acc);
-}
 // The K-quants in AVX2's order too: lane k of eight holds, per super-block, the exact
 // integer sum over elements 4k..4k+3 of each 32-column chunk (what maddubs + madd, or
 // vpdpbusd, leave in 32-bit lane k), scaled per chunk; one multiply-add per lane and

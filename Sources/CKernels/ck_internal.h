@@ -55,19 +55,19 @@ static inline void ck_set_act_scales(ck_act_q8 *y, uint32_t type, float d, int s
     y->s = type == CK_TYPE_Q4_1 ? ck_round_half(d * (float)sum) : y->d * (float)sum;
 }
 
-// Q8_0 activations carry, after their nb blocks, eight int32 per block: -128 times
-// each sum of four consecutive quantized values. VNNI's packed prefill dots weights
-// offset to unsigned (w + 128) and starts each group's integer dot at this, so the
-// group's sum of w*y comes out exact without a per-row sign fix.
-#define CK_Q8_0_GSUM_BYTES 32
-static inline void ck_set_q8_0_group_sums(void *act, size_t nb) {
+// Q8_0 activations carry, after their nb blocks, one int32 per block: -128 times the
+// sum of its quantized values. VNNI's packed prefill dots weights offset to unsigned
+// (w + 128) and starts each block's integer dot at this, so the block's sum of w*y
+// comes out exact without a per-row sign fix.
+#define CK_Q8_0_BSUM_BYTES 4
+static inline void ck_set_q8_0_block_sums(void *act, size_t nb) {
     const ck_act_q8 *y = act;
     int32_t *g = (int32_t *)((uint8_t *)act + nb * sizeof(ck_act_q8));
-    for (size_t i = 0; i < nb; i++)
-        for (int j = 0; j < 8; j++) {
-            const int8_t *q = y[i].qs + 4 * j;
-            g[8 * i + j] = -128 * (q[0] + q[1] + q[2] + q[3]);
-        }
+    for (size_t i = 0; i < nb; i++) {
+        int sum = 0;
+        for (int j = 0; j < 32; j++) sum += y[i].qs[j];
+        g[i] = -128 * sum;
+    }
 }
 
 // 6-bit scale and min j of a Q4_K super-block.

@@ -25,7 +25,7 @@ int ck_cpu_isa(void) {
 size_t ck_act_bytes(uint32_t type, size_t cols) {
     switch (type) {
     case CK_TYPE_Q4_0: case CK_TYPE_Q4_1: return cols / CK_QK * sizeof(ck_act_q8);
-    case CK_TYPE_Q8_0: return cols / CK_QK * (sizeof(ck_act_q8) + CK_Q8_0_GSUM_BYTES);
+    case CK_TYPE_Q8_0: return cols / CK_QK * (sizeof(ck_act_q8) + CK_Q8_0_BSUM_BYTES);
     case CK_TYPE_Q4_K: case CK_TYPE_Q6_K: return cols / CK_QKK * sizeof(ck_act_q8k);
     default: return 0;
     }
@@ -39,7 +39,7 @@ void ck_quantize_act(int isa, uint32_t type, const float *x, void *dst, size_t c
         ck_generic_quantize_act(type, x, dst, cols);
     (void)isa;
     // On every level, so activations quantized at one level serve any other.
-    if (type == CK_TYPE_Q8_0) ck_set_q8_0_group_sums(dst, cols / CK_QK);
+    if (type == CK_TYPE_Q8_0) ck_set_q8_0_block_sums(dst, cols / CK_QK);
 }
 
 static ck_rows_fn ck_select_rows(int isa, uint32_t type) {
@@ -65,8 +65,8 @@ int ck_self_check(int isa) {
                                      CK_TYPE_Q4_1, CK_TYPE_Q8_0, CK_TYPE_Q4_K, CK_TYPE_Q6_K};
     float x[COLS], src[COLS], ours[ROWS], ref[ROWS];
     _Alignas(64) uint8_t w[ROWS * COLS * 4];
-    // The largest activation layout, Q8_0's (blocks, then group sums).
-    _Alignas(64) uint8_t act[COLS / CK_QK * (sizeof(ck_act_q8) + CK_Q8_0_GSUM_BYTES)];
+    // The largest activation layout, Q8_0's (blocks, then block sums).
+    _Alignas(64) uint8_t act[COLS / CK_QK * (sizeof(ck_act_q8) + CK_Q8_0_BSUM_BYTES)];
     _Static_assert(COLS / CK_QKK * sizeof(ck_act_q8k) <= sizeof act, "self-check activation buffer");
     uint32_t state = 12345;
     for (size_t i = 0; i < COLS; i++) {

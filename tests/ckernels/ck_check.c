@@ -95,37 +95,45 @@ static int check_vector_helpers(int *checks) {
 
 // Weights and activations at their largest magnitudes, where AVX2 forms integer sums in
 // int16 (Q8_0's |w| = 128 times |s| = 127 in pairs, Q4_0's nibbles of 15 summed over a
-// block's eight groups): every level gives the portable level's bits, in decode and in
-// prefill, on a ragged group of rows.
+// block's eight groups), then random activations: every level gives the portable
+// level's bits, in decode and in prefill, on a ragged group of rows, with block counts
+// that are and are not multiples of four, on both of Q8_0's decode kernels (short rows
+// read one after the other, long ones as four streams).
 static int check_integer_extremes(int *checks) {
-    enum { rows = 9, cols = 256, nvec = 8 };
+    enum { rows = 9, max_cols = 2336, nvec = 8 };
+    static const size_t col_counts[] = {256, 576, 2336};
     static const uint32_t types[] = {CK_TYPE_Q8_0, CK_TYPE_Q4_0, CK_TYPE_Q4_1};
-    static float x[nvec * cols], ref[nvec * rows], got[nvec * rows];
-    static uint8_t w[rows * cols / 32 * 34], act[nvec * 4096];
+    static float x[nvec * max_cols], ref[nvec * rows], got[nvec * rows];
+    static uint8_t w[rows * max_cols / 32 * 34], act[nvec * max_cols / 32 * 44];
     int failures = 0;
-    for (size_t t = 0; t < 3; t++) {
-        const size_t bytes = types[t] == CK_TYPE_Q8_0 ? 34 : types[t] == CK_TYPE_Q4_0 ? 18 : 20, qs = bytes - 32 / (types[t] == CK_TYPE_Q8_0 ? 1 : 2);
-        const uint16_t d = ck_fp32_to_fp16(1.0f / 64), m = ck_fp32_to_fp16(0.5f);
-        for (size_t b = 0; b < rows * cols / 32; b++) {
-            uint8_t *blk = w + b * bytes;
-            memcpy(blk, &d, 2);
-            if (types[t] == CK_TYPE_Q4_1) memcpy(blk + 2, &m, 2);
-            // Q8_0: -128 (a file may hold it) in even rows, 127 in odd; Q4: every nibble 15.
-            memset(blk + qs, types[t] != CK_TYPE_Q8_0 ? 0xFF : (b / (cols / 32)) % 2 ? 0x7F : 0x80, bytes - qs);
-        }
-        const size_t act_bytes = ck_act_bytes(types[t], cols);
-        for (int sign = -1; sign <= 1; sign += 2) {
-            for (size_t i = 0; i < nvec * cols; i++) x[i] = (float)sign * (1.0f + (float)(i / cols));
-            for (size_t n = 1; n <= nvec; n += nvec - 1) {  // decode's kernels, then prefill's
-                for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
-                    for (size_t v = 0; v < n; v++) ck_quantize_act(isa, types[t], x + v * cols, act + v * act_bytes, cols);
-                    ck_dot_rows(isa, types[t], w, bytes * cols / 32, rows, cols, act, act_bytes, n, isa ? got : ref, rows);
-                    if (isa == CK_ISA_GENERIC) continue;
-                    *checks += 1;
-                    if (!same_bits(ref, got, rows * n)) {
-                        printf("FAIL type %u isa %d extreme values, sign %d, %zu vectors: differs from the portable level's bits\n",
-                               types[t], isa, sign, n);
-                        failures++;
+    for (size_t c = 0; c < sizeof col_counts / sizeof col_counts[0]; c++) {
+        const size_t cols = col_counts[c];
+        for (size_t t = 0; t < 3; t++) {
+            const size_t bytes = types[t] == CK_TYPE_Q8_0 ? 34 : types[t] == CK_TYPE_Q4_0 ? 18 : 20;
+            const size_t qs = bytes - 32 / (types[t] == CK_TYPE_Q8_0 ? 1 : 2);
+            const uint16_t d = ck_fp32_to_fp16(1.0f / 64), m = ck_fp32_to_fp16(0.5f);
+            for (size_t b = 0; b < rows * cols / 32; b++) {
+                uint8_t *blk = w + b * bytes;
+                memcpy(blk, &d, 2);
+                if (types[t] == CK_TYPE_Q4_1) memcpy(blk + 2, &m, 2);
+                // Q8_0: -128 (a file may hold it) in even rows, 127 in odd; Q4: every nibble 15.
+                memset(blk + qs, types[t] != CK_TYPE_Q8_0 ? 0xFF : (b / (cols / 32)) % 2 ? 0x7F : 0x80, bytes - qs);
+            }
+            const size_t act_bytes = ck_act_bytes(types[t], cols);
+            for (int sign = -1; sign <= 1; sign++) {  // all negative, random, all positive
+                rng_state = 11;
+                for (size_t i = 0; i < nvec * cols; i++) x[i] = sign ? (float)sign * (1.0f + (float)(i / cols)) : frand();
+                for (size_t n = 1; n <= nvec; n += nvec - 1) {  // decode's kernels, then prefill's
+                    for (int isa = CK_ISA_GENERIC; isa <= ck_cpu_isa(); isa++) {
+                        for (size_t v = 0; v < n; v++) ck_quantize_act(isa, types[t], x + v * cols, act + v * act_bytes, cols);
+                        ck_dot_rows(isa, types[t], w, bytes * cols / 32, rows, cols, act, act_bytes, n, isa ? got : ref, rows);
+                        if (isa == CK_ISA_GENERIC) continue;
+                        *checks += 1;
+                        if (!same_bits(ref, got, rows * n)) {
+                            printf("FAIL type %u isa %d extreme weights, %zu columns, activations %d, %zu vectors: "
+                                   "differs from the portable level's bits\n", types[t], isa, cols, sign, n);
+                            failures++;
+                        }
                     }
                 }
             }

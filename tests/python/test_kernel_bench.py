@@ -17,7 +17,7 @@ LINE = re.compile(r"^(\S+) (\S+) (\d+)x(\d+) x(\d+): best ([\d.]+) ms, mean ([\d
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    cc = shutil.which("cc") or shutil.which("clang") or shutil.which("gcc")
+    cc = shutil.which("clang") or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         missing("a C compiler")
     out = tmp_path_factory.mktemp("kernel_bench") / "kernel_bench"
