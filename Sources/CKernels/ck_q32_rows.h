@@ -121,7 +121,7 @@ CK_Q32_ATTR CK_AI void CK_Q32(quad_span)(const uint32_t type, const uint8_t *con
 
 // Q8_0 decode of short rows (up to CK_Q8_0_SEQ_BLOCKS blocks, SmolLM2's) reads its
 // four rows one after the other, each front to back: the Q4 kernel's four interleaved
-// streams (below) ran 1.2-1.4x slower from DRAM on them here. Each row's integer block
+// streams (below) ran 1.1-1.4x slower from DRAM on them here. Each row's integer block
 // sums go to a buffer, folded four blocks to a register; the four rows' float chains
 // then run over the buffer side by side, one lane a row, as everywhere else. Longer
 // rows (7B's) take the four-stream kernel, which was as fast or faster on them.
