@@ -11,12 +11,12 @@
 // reads its weights from DRAM, as decode does. --chunk splits the rows into calls of
 // that many, as the engine's thread pool does. The check value is a hash of the
 // outputs: every level gives the same bits, so it must not change with --level.
+#include "bench_threads.h"
 #include "ckernels.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const struct { const char *name; uint32_t type; } types[] = {
     {"f32", CK_TYPE_F32},   {"f16", CK_TYPE_F16},   {"bf16", CK_TYPE_BF16}, {"q8_0", CK_TYPE_Q8_0},
@@ -55,12 +55,6 @@ static size_t row_bytes(uint32_t type, size_t cols) {
     case CK_TYPE_Q4_K: return cols / 256 * 144;
     default: return cols / 256 * 210;  // Q6_K
     }
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 // Deterministic uniform values in [-0.5, 0.5), the same on every libc.
@@ -150,12 +144,12 @@ int main(int argc, char **argv) {
     double best = 1e30, total = 0;
     for (int rep = -1; rep < reps; rep++) {  // pass -1 warms up and is not counted
         const uint8_t *wk = w + (size_t)((rep + 1) % (int)copies) * matrix;
-        const double t0 = now();
+        const double t0 = bench_now();
         for (size_t r0 = 0; r0 < rows; r0 += chunk) {
             const size_t n = rows - r0 < chunk ? rows - r0 : chunk;
             ck_dot_rows(level, type, wk + r0 * rb, rb, n, cols, act, act_stride, vecs, y + r0, rows);
         }
-        const double dt = now() - t0;
+        const double dt = bench_now() - t0;
         if (rep < 0) continue;
         total += dt;
         if (dt < best) best = dt;

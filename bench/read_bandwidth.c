@@ -5,47 +5,30 @@
 // can outrun it.
 //   cc -O3 -pthread bench/read_bandwidth.c -o read_bandwidth
 //   ./read_bandwidth FILE THREADS
+#include "bench_threads.h"
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-typedef struct { const uint64_t *p; size_t words; pthread_barrier_t *bar; int passes; double *best; int id; uint64_t sum; } job_t;
+typedef struct { const uint64_t *p; size_t words; uint64_t sum; } job_t;
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static void *work(void *arg) {
+static void read_slice(void *arg) {
     job_t *j = arg;
-    for (int pass = 0; pass < j->passes; pass++) {
-        pthread_barrier_wait(j->bar);
-        double t0 = now();
-        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (size_t i = 0; i + 4 <= j->words; i += 4) {
-            s0 += j->p[i];
-            s1 += j->p[i + 1];
-            s2 += j->p[i + 2];
-            s3 += j->p[i + 3];
-        }
-        j->sum += s0 ^ s1 ^ s2 ^ s3;
-        pthread_barrier_wait(j->bar);
-        double dt = now() - t0;
-        if (j->id == 0 && dt < *j->best) *j->best = dt;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = 0; i + 4 <= j->words; i += 4) {
+        s0 += j->p[i];
+        s1 += j->p[i + 1];
+        s2 += j->p[i + 2];
+        s3 += j->p[i + 3];
     }
-    return NULL;
+    j->sum += s0 ^ s1 ^ s2 ^ s3;
 }
 
 int main(int argc, char **argv) {
     int threads = argc > 2 ? atoi(argv[2]) : 0;
-    if (argc != 3 || threads < 1 || threads > 256) { fprintf(stderr, "usage: read_bandwidth FILE THREADS\n"); return 2; }
+    if (argc != 3 || threads < 1 || threads > BENCH_MAX_THREADS) { fprintf(stderr, "usage: read_bandwidth FILE THREADS\n"); return 2; }
     int fd = open(argv[1], O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) { perror(argv[1]); return 1; }
@@ -56,20 +39,12 @@ int main(int argc, char **argv) {
     // Fault every page in first, so the passes time reads, not page faults.
     volatile uint64_t touch = 0;
     for (size_t i = 0; i < (size_t)st.st_size / 8; i += 512) touch += map[i];
-    pthread_barrier_t bar;
-    pthread_barrier_init(&bar, NULL, threads);
-    pthread_t tid[256];
-    job_t jobs[256];
-    double best = 1e30;
-    for (int t = 0; t < threads; t++) {
-        jobs[t] = (job_t){map + words * t, words, &bar, 3, &best, t, 0};
-        pthread_create(&tid[t], NULL, work, &jobs[t]);
-    }
+    job_t *jobs = calloc(threads, sizeof *jobs);
+    if (!jobs) { fprintf(stderr, "read_bandwidth: out of memory\n"); return 1; }
+    for (int t = 0; t < threads; t++) jobs[t] = (job_t){map + words * t, words, 0};
+    const double best = bench_best_pass(threads, 3, jobs, sizeof *jobs, NULL, read_slice);
     uint64_t check = 0;
-    for (int t = 0; t < threads; t++) {
-        pthread_join(tid[t], NULL);
-        check ^= jobs[t].sum;
-    }
+    for (int t = 0; t < threads; t++) check ^= jobs[t].sum;
     printf("%.0f %llu\n", 8.0 * words * threads / best, (unsigned long long)(check & 0xFFFF));
     return 0;
 }

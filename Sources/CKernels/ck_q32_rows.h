@@ -140,9 +140,8 @@ CK_Q32_ATTR CK_AI void CK_Q32(quad_seq_q8_0)(const uint8_t *const *rp, size_t nb
                     continue;
                 }
                 _mm_prefetch((const char *)(x + i + k) + CK_PREFETCH_AHEAD, _MM_HINT_T0);
-                const __m256i q = _mm256_loadu_si256((const __m256i *)x[i + k].qs);
                 const __m256i yq = _mm256_loadu_si256((const __m256i *)ya[i + k].qs);
-                p[k] = CK_Q32_DOT(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yq, q));
+                p[k] = CK_Q32(block_dot)(CK_TYPE_Q8_0, (const uint8_t *)(x + i + k), yq);
                 dh[i + k][r] = x[i + k].d;
             }
             const __m256i u = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
