@@ -12,8 +12,13 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include "ck_x86.h"
 
+#ifdef CK_X86_EMULATED  // see ck_x86.h
+#define AVX512
+#define VNNI
+#else
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+#endif
 
 // ---- F16 prefill: AVX2's order on 512-bit registers ----
 // A zmm holds one vector's 8-lane accumulators for two rows side by side, so every lane
@@ -81,7 +86,7 @@ AVX512 CK_AI void ck_zf16_rows_mat(const uint8_t *w, size_t row_bytes, const int
         const uint16_t *x = (const uint16_t *)(w + r * row_bytes);
         for (size_t v = 0; v < nv; v++) {
             const __m512 pv = part[(r / 2) * CK_ZF16_VECS + v];
-            const __m256 acc = r % 2 ? _mm512_extractf32x8_ps(pv, 1) : _mm512_castps512_ps256(pv);
+            const __m256 acc = r % 2 ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(pv), 1)) : _mm512_castps512_ps256(pv);
             y[v * y_stride + r] = ck_f16_finish(acc, x, (const float *)(a + v * act_stride), n8, n);
         }
     }

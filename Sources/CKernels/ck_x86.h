@@ -4,9 +4,21 @@
 #ifndef LAMBDA_LLM_CK_X86_H
 #define LAMBDA_LLM_CK_X86_H
 #include "ck_internal.h"
+#ifdef CK_X86_EMULATED
+// Test builds only (test_ckernels_cross.py): SIMDe's portable intrinsics stand in for
+// the AVX-512 ones a CPU without them lacks, so ck_check can hold the AVX-512 and VNNI
+// levels to the portable level's bits on an AVX2 machine. The whole file is then built
+// with -mavx2 -mfma -mf16c and no per-function targets, which would let the compiler
+// emit real AVX-512 for SIMDe's loops.
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#include <simde/x86/f16c.h>
+#include <simde/x86/fma.h>
+#define AVX2
+#else
 #include <immintrin.h>
-
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
+#endif
 #define CK_AI static inline __attribute__((always_inline))
 
 AVX2 static inline float ck_hsum256(__m256 v) {

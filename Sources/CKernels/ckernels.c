@@ -3,7 +3,9 @@
 #include <math.h>
 
 int ck_cpu_isa(void) {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(CK_X86_EMULATED)  // see ck_x86.h: every level runs, AVX-512 through SIMDe
+    return CK_ISA_AVX512VNNI;
+#elif defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")))
         return CK_ISA_GENERIC;

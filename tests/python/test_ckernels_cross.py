@@ -1,4 +1,5 @@
-"""The C kernels on their own (tests/ckernels/ck_check.c), natively and for arm64.
+"""The C kernels on their own (tests/ckernels/ck_check.c): natively, for arm64, and on
+the AVX-512 levels this machine may lack.
 
 The Swift suite covers every kernel on this machine's ISAs; this check exists for the
 arm64 build (Graviton), which this x86_64 machine cannot run Swift for: the same C
@@ -6,10 +7,16 @@ sources are cross-compiled with Debian's aarch64 gcc and run under qemu-aarch64,
 the portable path that arm64 uses is proven to build, to agree with the reference, and
 to give the x86_64 build's bits (ck_check prints a digest of the portable level's
 outputs: row dots of the types that share AVX2's order, attention, vector helpers).
+Likewise for the AVX-512 and VNNI levels on a CPU without them (qemu-user has no
+AVX-512): built with CK_X86_EMULATED, SIMDe's portable intrinsics stand in for them.
 """
+import platform
 import re
 import shutil
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from conftest import REPO, missing
 
@@ -53,3 +60,19 @@ def test_c_kernels_build_and_give_the_native_portable_bits_on_arm64_under_qemu(t
     assert "best level 0" in out  # arm64 takes the portable path
     native = {digest(build_and_run(cc, tmp_path / f"ck_native{i}")) for i, cc in enumerate(native_compilers())}
     assert native == {digest(out)}, "the arm64 portable path's bits differ from the x86_64 build's"
+
+
+def test_avx512_and_vnni_levels_give_the_portable_bits_when_simde_stands_in_for_them(tmp_path):
+    if platform.machine() != "x86_64":
+        pytest.skip("the AVX-512 levels are x86_64 code")
+    flags = Path("/proc/cpuinfo").read_text().split("flags", 1)[-1].split("\n", 1)[0].split()
+    if not {"avx2", "fma", "f16c"} <= set(flags):
+        pytest.skip("the emulated build runs AVX2 natively; this CPU lacks it")
+    if not Path("/usr/include/simde/x86/avx512.h").exists():
+        missing("SIMDe's headers (Debian libsimde-dev)")
+    native = {digest(build_and_run(cc, tmp_path / f"ck_native{i}")) for i, cc in enumerate(native_compilers())}
+    for i, cc in enumerate(native_compilers()):
+        out = build_and_run(cc, tmp_path / f"ck_emulated{i}",
+                            extra=("-DCK_X86_EMULATED", "-mavx2", "-mfma", "-mf16c", "-Wno-psabi"))
+        assert "best level 3" in out  # every level ran, VNNI included
+        assert {digest(out)} == native
