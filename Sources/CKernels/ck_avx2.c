@@ -186,14 +186,19 @@ AVX2 CK_AI void ck_f16_rows_vec(const uint8_t *w, size_t row_bytes, const int R,
 
 // Prefill: columns [c0, c1) of R converted rows (wf) against V vectors, continuing the
 // sums parked in part[r * CK_F16_VECS + v] (the first chunk starts from zeros); pf, if
-// set, is prefetched a line per 8 columns.
+// set, is prefetched a line per 8 columns. Without pf the loop prefetches wf itself (in
+// L1), so it has no branch, and it runs two steps a turn: SmolLM2 F16 prefill at 1
+// thread, 12 alternating bench runs, median 246 -> 257 tok/s.
 AVX2 CK_AI void ck_f16_block(const float *wf, const int R, const uint8_t *a, size_t act_stride, const int V,
                              size_t c0, size_t c1, __m256 *part, const char *pf) {
     __m256 acc[4][3];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < V; v++) acc[r][v] = c0 ? part[r * CK_F16_VECS + v] : _mm256_setzero_ps();
+    const size_t pfs = pf ? 8 : 0;
+    if (!pf) pf = (const char *)wf;
+#pragma GCC unroll 2
     for (size_t i = c0; i < c1; i += 8) {
-        if (pf) _mm_prefetch(pf + 8 * (i - c0), _MM_HINT_T0);
+        _mm_prefetch(pf + pfs * (i - c0), _MM_HINT_T0);
         __m256 b[3];
         for (int v = 0; v < V; v++) b[v] = _mm256_loadu_ps((const float *)(a + v * act_stride) + i);
         for (int r = 0; r < R; r++) {
@@ -269,7 +274,11 @@ AVX2 static void ck_a_rows_f16(CK_ROWS_ARGS) {
         const size_t nv = nvec - v0 < CK_F16_VECS ? nvec - v0 : CK_F16_VECS;
         for (size_t r = 0; r < nrows; r += 4) {
             const uint8_t *wr = wb + r * row_bytes, *av = ab + v0 * act_stride;
-            const uint8_t *next = r + 8 <= nrows ? wr + 4 * row_bytes : 0;
+            // The next 4 rows, past the call's last rows too: a prefetch never faults, and
+            // at one thread the next call takes the rows that follow (the engine's 32-row
+            // calls on 1536-column rows left one group in eight to start cold). 12-15
+            // alternating bench runs, SmolLM2 F16 prefill at 1 thread: 231 -> 246 tok/s.
+            const uint8_t *next = wr + 4 * row_bytes;
             float *yr = y + v0 * y_stride + r;
             switch (nrows - r < 4 ? nrows - r : 4) {
             case 4: ck_f16_rows_mat(wr, row_bytes, 4, cols, av, act_stride, nv, yr, y_stride, next); break;
