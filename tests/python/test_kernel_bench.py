@@ -79,3 +79,24 @@ def test_bad_arguments_are_refused_with_a_message(bench, args, code, message):
     assert r.returncode == code
     assert message in r.stderr
     assert r.stdout == ""
+
+
+def test_peak_ops_reports_both_register_only_ceilings(tmp_path):
+    """bench/peak_ops.c, the ceilings the README measures the prefill kernels against."""
+    cc = shutil.which("clang") or shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        missing("a C compiler")
+    flags = open("/proc/cpuinfo").read().split("flags", 1)[-1].split("\n", 1)[0].split()
+    if not {"avx2", "fma"} <= set(flags):
+        pytest.skip("peak_ops measures AVX2/FMA loops")
+    out = tmp_path / "peak_ops"
+    subprocess.run([cc, "-O2", str(REPO / "bench" / "peak_ops.c"), "-o", str(out)], check=True, capture_output=True)
+    r = subprocess.run([str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    fma = re.search(r"^f32 FMA: ([\d.]+) GMAC/s \(([\d.]+) G 8-lane FMAs/s\)$", r.stdout, re.M)
+    dot = re.search(r"^psign\+maddubs\+madd: ([\d.]+) GMAC/s \(([\d.]+) G steps/s\)", r.stdout, re.M)
+    assert fma and dot, r.stdout
+    # Each figure is its loop's count over the same best time: 8 and 32 multiply-adds a step.
+    assert float(fma.group(1)) == pytest.approx(8 * float(fma.group(2)), rel=0.02)
+    assert float(dot.group(1)) == pytest.approx(32 * float(dot.group(2)), rel=0.02)
+    assert float(fma.group(1)) > 1 and float(dot.group(1)) > 1
