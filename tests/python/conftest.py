@@ -30,6 +30,17 @@ def assets_required():
     return os.environ.get("LAMBDA_LLM_REQUIRE_ASSETS") == "1"
 
 
+def cpu_flags():
+    """This CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def missing(what):
     """Skips, or fails when assets are required."""
     message = f"{what} (run scripts/setup-assets; build with swift build -c release)"

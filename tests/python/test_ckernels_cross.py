@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, missing
+from conftest import REPO, cpu_flags, missing
 
 SOURCES = sorted(str(p) for p in (REPO / "Sources" / "CKernels").glob("*.c")) + [str(REPO / "tests" / "ckernels" / "ck_check.c")]
 INCLUDE = str(REPO / "Sources" / "CKernels" / "include")
@@ -65,8 +65,7 @@ def test_c_kernels_build_and_give_the_native_portable_bits_on_arm64_under_qemu(t
 def test_avx512_and_vnni_levels_give_the_portable_bits_when_simde_stands_in_for_them(tmp_path):
     if platform.machine() != "x86_64":
         pytest.skip("the AVX-512 levels are x86_64 code")
-    flags = Path("/proc/cpuinfo").read_text().split("flags", 1)[-1].split("\n", 1)[0].split()
-    if not {"avx2", "fma", "f16c"} <= set(flags):
+    if not {"avx2", "fma", "f16c"} <= cpu_flags():
         pytest.skip("the emulated build runs AVX2 natively; this CPU lacks it")
     if not Path("/usr/include/simde/x86/avx512.h").exists():
         missing("SIMDe's headers (Debian libsimde-dev)")

@@ -16,19 +16,9 @@ import subprocess
 
 import pytest
 
-from conftest import missing
+from conftest import cpu_flags, missing
 
 PROMPT = "The capital of France is"
-
-
-def cpu_flags():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
 
 
 def supported_levels():

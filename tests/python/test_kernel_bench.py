@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, missing
+from conftest import REPO, cpu_flags, missing
 
 SOURCES = sorted(str(p) for p in (REPO / "Sources" / "CKernels").glob("*.c"))
 LINE = re.compile(r"^(\S+) (\S+) (\d+)x(\d+) x(\d+): best ([\d.]+) ms, mean ([\d.]+) ms, ([\d.]+) GMAC/s, "
@@ -86,8 +86,7 @@ def test_peak_ops_reports_both_register_only_ceilings(tmp_path):
     cc = shutil.which("clang") or shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         missing("a C compiler")
-    flags = open("/proc/cpuinfo").read().split("flags", 1)[-1].split("\n", 1)[0].split()
-    if not {"avx2", "fma"} <= set(flags):
+    if not {"avx2", "fma"} <= cpu_flags():
         pytest.skip("peak_ops measures AVX2/FMA loops")
     out = tmp_path / "peak_ops"
     subprocess.run([cc, "-O2", str(REPO / "bench" / "peak_ops.c"), "-o", str(out)], check=True, capture_output=True)
